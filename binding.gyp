@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "tcp_keepalive",
+      "sources": ["src/binding.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "conditions": [
+        ["OS=='linux'", {"sources": ["src/keepalive_linux.cc"]}]
+      ],
+      "configurations": {
+        "Release": {"cflags_cc": ["-O3"]}
+      }
+    }
+  ]
+}

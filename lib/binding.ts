@@ -1,0 +1,40 @@
+// Loads the native addon: a prebuilt binary from prebuilds/<platform>-<arch>/
+// or a local build from build/, whichever node-gyp-build finds first.
+import { join } from 'node:path';
+
+/** What src/binding.cc exports. */
+export interface Binding {
+  /** Applies every slot >= 0 to the socket; 0 or a negative errno. */
+  set(fd: number): number;
+  /** Fills the option slots from the kernel; 0 or a negative errno. */
+  get(fd: number): number;
+  /** Shared scratch space for the values of one call (see src/binding.cc). */
+  slots: Int32Array;
+  /** Slot index of each value. */
+  layout: { idle: number; interval: number; count: number; userTimeout: number; enabled: number; failed: number };
+  /** Kernel option names indexed by the number in the `failed` slot. */
+  optionNames: string[];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeGypBuild: (dir: string) => unknown = require('node-gyp-build');
+
+function load(): Binding {
+  const packageDir = join(__dirname, '..');
+  try {
+    return nodeGypBuild(packageDir) as Binding;
+  } catch (cause) {
+    const target = `${process.platform}-${process.arch}`;
+    throw Object.assign(
+      new Error(
+        `tcp-keepalive: no prebuilt binary for ${target} (Node ${process.version}) and no local build in ${packageDir}. ` +
+          'Build it from source (needs python3, make and a C++ compiler) with: ' +
+          'npm explore tcp-keepalive -- npm run build:native',
+        { cause },
+      ),
+      { code: 'ERR_TCP_KEEPALIVE_NO_BINARY' },
+    );
+  }
+}
+
+export const binding: Binding = load();

@@ -1,0 +1,34 @@
+// Platform layer: the keepalive operations every OS file implements.
+// One source file per OS family (keepalive_linux.cc, later keepalive_darwin.cc,
+// keepalive_freebsd.cc), picked in binding.gyp. No Node or N-API types here.
+#ifndef TCP_KEEPALIVE_KEEPALIVE_H_
+#define TCP_KEEPALIVE_KEEPALIVE_H_
+
+namespace tcp_keepalive {
+
+// The options in the order a set applies them. SO_KEEPALIVE comes last so
+// that a call refused part way never turns keepalive on.
+enum Option {
+  kIdle = 0,         // TCP_KEEPIDLE, seconds
+  kInterval = 1,     // TCP_KEEPINTVL, seconds
+  kCount = 2,        // TCP_KEEPCNT, probes
+  kUserTimeout = 3,  // TCP_USER_TIMEOUT, milliseconds
+  kEnabled = 4,      // SO_KEEPALIVE, 0 or 1
+  kOptionCount = 5
+};
+
+// Kernel option names, indexed by Option, for error messages.
+extern const char* const kOptionNames[kOptionCount];
+
+// Sets every option whose value is >= 0 (a negative value means "leave it"),
+// in Option order. Returns 0, or a negative errno with *failed the option the
+// kernel refused; options before it in that order have been applied.
+int SetOptions(int fd, const int values[kOptionCount], Option* failed);
+
+// Reads all options in force into values. Returns 0 or a negative errno,
+// with *failed the option that could not be read.
+int GetOptions(int fd, int values[kOptionCount], Option* failed);
+
+}  // namespace tcp_keepalive
+
+#endif  // TCP_KEEPALIVE_KEEPALIVE_H_
