@@ -14,6 +14,8 @@ export interface Binding {
   layout: { idle: number; interval: number; count: number; userTimeout: number; enabled: number; failed: number };
   /** Kernel option names indexed by the number in the `failed` slot. */
   optionNames: string[];
+  /** True when a policy here refuses socket options, so every set reads what it changes first (see src/keepalive.h). */
+  restoresOnFailure: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

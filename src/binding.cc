@@ -26,6 +26,7 @@ class Binding : public Napi::Addon<Binding> {
     // An ArrayBuffer made by N-API keeps its memory in one place for its
     // whole life; the reference keeps it alive as long as this addon.
     slots_ = slots.Data();
+    restore_ = OptionsMayBeRefused();
     slots_ref_ = Napi::Persistent(slots);
 
     Napi::Object layout = Napi::Object::New(env);
@@ -46,6 +47,8 @@ class Binding : public Napi::Addon<Binding> {
                     InstanceValue("slots", slots),
                     InstanceValue("layout", layout),
                     InstanceValue("optionNames", names),
+                    InstanceValue("restoresOnFailure",
+                                  Napi::Boolean::New(env, restore_)),
                 });
   }
 
@@ -54,7 +57,7 @@ class Binding : public Napi::Addon<Binding> {
   // refused option in the failed slot.
   Napi::Value Set(const Napi::CallbackInfo& info) {
     Option failed = kEnabled;
-    int result = SetOptions(Fd(info), slots_, &failed);
+    int result = SetOptions(Fd(info), slots_, restore_, &failed);
     if (result != 0) slots_[kFailedSlot] = failed;
     return Napi::Number::New(info.Env(), result);
   }
@@ -76,6 +79,10 @@ class Binding : public Napi::Addon<Binding> {
   }
 
   int32_t* slots_;
+  // Set when a policy refuses options here: then every set reads what it
+  // will change first, so a refusal part way can be undone. Otherwise no
+  // refusal after validation is possible and sets skip those reads.
+  bool restore_;
   Napi::Reference<Napi::Int32Array> slots_ref_;
 };
 

@@ -22,8 +22,18 @@ extern const char* const kOptionNames[kOptionCount];
 
 // Sets every option whose value is >= 0 (a negative value means "leave it"),
 // in Option order. Returns 0, or a negative errno with *failed the option the
-// kernel refused; options before it in that order have been applied.
-int SetOptions(int fd, const int values[kOptionCount], Option* failed);
+// kernel refused. With `restore` true it first reads the options it will
+// change and, if the kernel refuses one part way, puts back those it already
+// changed; without, those stay applied (see OptionsMayBeRefused).
+int SetOptions(int fd, const int values[kOptionCount], bool restore,
+               Option* failed);
+
+// Whether this process may see the kernel refuse a valid option part way
+// through a set. Valid values are checked before the first syscall, so only a
+// policy can (seccomp, an LSM, a cgroup BPF program), and such policies are in
+// place before a program starts: this tries each option once on a scratch
+// socket, writing back the value it read. True also when it cannot tell.
+bool OptionsMayBeRefused();
 
 // Reads all options in force into values. Returns 0 or a negative errno,
 // with *failed the option that could not be read.

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace tcp_keepalive {
 
@@ -32,17 +33,50 @@ const char* const kOptionNames[kOptionCount] = {
     "SO_KEEPALIVE",
 };
 
-int SetOptions(int fd, const int values[kOptionCount], Option* failed) {
+int SetOptions(int fd, const int values[kOptionCount], bool restore,
+               Option* failed) {
+  int previous[kOptionCount];
+  if (restore) {
+    for (int option = 0; option < kOptionCount; option++) {
+      previous[option] = -1;
+      if (values[option] < 0) continue;
+      const Sockopt& opt = kSockopts[option];
+      socklen_t length = sizeof(previous[option]);
+      // An option that cannot be read cannot be put back; it is still set.
+      if (getsockopt(fd, opt.level, opt.name, &previous[option], &length) != 0)
+        previous[option] = -1;
+    }
+  }
   for (int option = 0; option < kOptionCount; option++) {
     if (values[option] < 0) continue;
     const Sockopt& opt = kSockopts[option];
     if (setsockopt(fd, opt.level, opt.name, &values[option],
                    sizeof(values[option])) != 0) {
+      int error = errno;
       *failed = static_cast<Option>(option);
-      return -errno;
+      if (restore) {
+        for (int done = 0; done < option; done++) {
+          if (values[done] < 0 || previous[done] < 0) continue;
+          setsockopt(fd, kSockopts[done].level, kSockopts[done].name,
+                     &previous[done], sizeof(previous[done]));
+        }
+      }
+      return -error;
     }
   }
   return 0;
+}
+
+bool OptionsMayBeRefused() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) return true;
+  int values[kOptionCount];
+  Option failed;
+  bool refused = GetOptions(fd, values, &failed) != 0 ||
+                 SetOptions(fd, values, false, &failed) != 0;
+  close(fd);
+  return refused;
 }
 
 int GetOptions(int fd, int values[kOptionCount], Option* failed) {
