@@ -31,7 +31,7 @@ function settledRss(): number {
 
 it('1,000,000 set+get cycles grow RSS by at most 1 MiB', async () => {
   const { client } = await connectedPair();
-  cycles(client, 100_000); // warm up: JIT, heap sizing
+  cycles(client, 500_000); // warm up: JIT tiers and heap sizing settle first
   const before = settledRss();
   const checksum = cycles(client, 1_000_000);
   const after = settledRss();

@@ -1,0 +1,52 @@
+'use strict';
+// Copied into a scratch project by test/package.test.ts and run there with a
+// PATH that has node and npm but no compiler. It opens a loopback connection,
+// applies keepalive options through the installed tcp-keepalive, reads them
+// back from the kernel and prints one line of JSON: what came back, which
+// entry file the module system picked, and which native addon files this
+// process actually has mapped (from /proc/self/maps, so it is the file the
+// dynamic loader opened, not a guess).
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { once } = require('node:events');
+const { createRequire } = require('node:module');
+
+const OPTIONS = { idle: 30000, interval: 10000, count: 3, userTimeout: 60000 };
+
+function mappedAddons() {
+  const files = new Set();
+  for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    const file = line.slice(line.indexOf('/'));
+    if (line.includes('/') && file.endsWith('.node')) files.add(file);
+  }
+  return [...files];
+}
+
+async function probe(api, via, entry) {
+  const packageDir = path.dirname(require.resolve('tcp-keepalive/package.json', { paths: [process.cwd()] }));
+  // The same lookup the package does at load time, asked from the package's own dependencies.
+  const nodeGypBuild = createRequire(path.join(packageDir, 'package.json'))('node-gyp-build');
+  const server = net.createServer((s) => s.on('error', () => {}));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const socket = net.connect(server.address().port, '127.0.0.1');
+  await once(socket, 'connect');
+  const before = api.getKeepAlive(socket);
+  const returned = api.setKeepAlive(socket, OPTIONS);
+  const after = api.getKeepAlive(socket);
+  socket.destroy();
+  server.close();
+  process.stdout.write(JSON.stringify({
+    via,
+    entry,
+    packageDir: fs.realpathSync(packageDir),
+    resolved: nodeGypBuild.resolve(packageDir),
+    addons: mappedAddons(),
+    returnedTarget: returned === socket,
+    before,
+    after,
+  }) + '\n');
+}
+
+module.exports = { probe, OPTIONS };
