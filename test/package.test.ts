@@ -189,6 +189,8 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
       'package/package.json',
       'package/README.md',
       'package/LICENSE',
+      // prepack cross-compiles this one too (scripts/prebuild-arm64.sh).
+      'package/prebuilds/linux-arm64/tcp-keepalive.node',
       'package/dist/index.js',
       'package/dist/index.mjs',
       'package/dist/index.d.ts',
