@@ -4,14 +4,23 @@ import { join } from 'node:path';
 
 /** What src/binding.cc exports. */
 export interface Binding {
-  /** Applies every slot >= 0 to the socket; 0 or a negative errno. */
-  set(fd: number): number;
-  /** Fills the option slots from the kernel; 0 or a negative errno. */
-  get(fd: number): number;
+  /** Applies every option slot >= 0 to the socket in the fd slot; 0 or a negative errno in the result slot. */
+  set(): void;
+  /** Fills the option slots from the kernel for the socket in the fd slot; result slot as for set(). */
+  get(): void;
   /** Shared scratch space for the values of one call (see src/binding.cc). */
   slots: Int32Array;
   /** Slot index of each value. */
-  layout: { idle: number; interval: number; count: number; userTimeout: number; enabled: number; failed: number };
+  layout: {
+    idle: number;
+    interval: number;
+    count: number;
+    userTimeout: number;
+    enabled: number;
+    failed: number;
+    fd: number;
+    result: number;
+  };
   /** Kernel option names indexed by the number in the `failed` slot. */
   optionNames: string[];
   /** True when a policy here refuses socket options, so every set reads what it changes first (see src/keepalive.h). */

@@ -28,7 +28,9 @@ export interface KeepAliveState {
   userTimeout: number;
 }
 
-const { slots, layout, optionNames } = binding;
+const { slots, optionNames } = binding;
+const { idle: IDLE, interval: INTERVAL, count: COUNT, userTimeout: USER_TIMEOUT, enabled: ENABLED } = binding.layout;
+const { fd: FD, result: RESULT, failed: FAILED } = binding.layout;
 
 /**
  * Sets keepalive on a TCP socket (or on a listening server, whose accepted
@@ -56,25 +58,27 @@ export function getKeepAlive(target: Socket | Server): KeepAliveState {
   if (fd === PENDING) {
     throw socketError('ERR_SOCKET_NOT_CONNECTED', 'The socket is not connected yet: read its keepalive after \'connect\'');
   }
-  const result = binding.get(fd);
-  if (result !== 0) throw systemError(result, 'getsockopt', optionNames[slots[layout.failed]]);
+  slots[FD] = fd;
+  binding.get();
+  if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'getsockopt', optionNames[slots[FAILED]]);
   return {
-    enabled: slots[layout.enabled] !== 0,
-    idle: slots[layout.idle] * 1000,
-    interval: slots[layout.interval] * 1000,
-    count: slots[layout.count],
-    userTimeout: slots[layout.userTimeout],
+    enabled: slots[ENABLED] !== 0,
+    idle: slots[IDLE] * 1000,
+    interval: slots[INTERVAL] * 1000,
+    count: slots[COUNT],
+    userTimeout: slots[USER_TIMEOUT],
   };
 }
 
 function apply(fd: number, values: KernelValues): void {
-  slots[layout.enabled] = values.enabled;
-  slots[layout.idle] = values.idleSeconds;
-  slots[layout.interval] = values.intervalSeconds;
-  slots[layout.count] = values.count;
-  slots[layout.userTimeout] = values.userTimeoutMs;
-  const result = binding.set(fd);
-  if (result !== 0) throw systemError(result, 'setsockopt', optionNames[slots[layout.failed]]);
+  slots[ENABLED] = values.enabled;
+  slots[IDLE] = values.idleSeconds;
+  slots[INTERVAL] = values.intervalSeconds;
+  slots[COUNT] = values.count;
+  slots[USER_TIMEOUT] = values.userTimeoutMs;
+  slots[FD] = fd;
+  binding.set();
+  if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'setsockopt', optionNames[slots[FAILED]]);
 }
 
 // A failure here has no caller to throw to; the socket reports it the way it
