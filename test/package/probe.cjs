@@ -1,7 +1,7 @@
 'use strict';
 // CommonJS consumer: require('tcp-keepalive'). On a load failure prints the
 // error as JSON instead of the probe result.
-const { probe } = require('./probe-common.cjs');
+const { probe, installedPackageDir } = require('./probe-common.cjs');
 
 let api;
 try {
@@ -12,7 +12,7 @@ try {
   }) + '\n');
   process.exit(0);
 }
-probe(api, 'require', require.resolve('tcp-keepalive')).catch((error) => {
+probe(api, installedPackageDir(), { via: 'require', entry: require.resolve('tcp-keepalive') }).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -4,4 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { setKeepAlive, getKeepAlive } from 'tcp-keepalive';
 import common from './probe-common.cjs';
 
-await common.probe({ setKeepAlive, getKeepAlive }, 'import', fileURLToPath(import.meta.resolve('tcp-keepalive')));
+await common.probe({ setKeepAlive, getKeepAlive }, common.installedPackageDir(), {
+  via: 'import',
+  entry: fileURLToPath(import.meta.resolve('tcp-keepalive')),
+});
