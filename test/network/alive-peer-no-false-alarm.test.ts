@@ -3,7 +3,7 @@
 // peer would be declared after 3 s) keep a silent connection open for 10 s,
 // and data still flows afterwards.
 import { expect, it } from 'vitest';
-import { describeNetwork, gaps, openConnection, sleep, traceConnection, useLab, wallClock } from './harness.js';
+import { describeNetwork, gaps, openConnection, sleep, traceSocket, useLab, wallClock } from './harness.js';
 
 const SILENCE_MS = 10_500;
 
@@ -38,11 +38,7 @@ describeNetwork('scenario 3: no false alarm while the peer is alive', () => {
     const sentAt = wallClock();
     await client.write('conn', 'after');
     const echoed = await client.received('conn', 'echo:after', 5000, from);
-    const trace = traceConnection(
-      await capture.stop(),
-      { ip: connection.client.localAddress, port: connection.client.localPort },
-      { ip: connection.client.remoteAddress, port: connection.client.remotePort },
-    );
+    const trace = traceSocket(await capture.stop(), connection.client);
 
     const probes = trace.probes.filter((probe) => probe.packet.time > silenceStart && probe.packet.time < silenceEnd);
     const answered = probes.filter((probe) => probe.answeredAt !== null);

@@ -5,7 +5,7 @@
 // both have aggressive keepalive (idle 1 s/interval 1 s/count 2), only one
 // has userTimeout 3000. Each writes after the vanish.
 import { expect, it } from 'vitest';
-import { JIFFY_S, describeNetwork, offsets, openConnection, sleep, traceConnection, useLab, wallClock } from './harness.js';
+import { JIFFY_S, describeNetwork, offsets, openConnection, sleep, traceSocket, useLab, wallClock } from './harness.js';
 
 const SURVIVAL_S = 15;
 const USER_TIMEOUT_MS = 3000;
@@ -48,12 +48,7 @@ describeNetwork('scenario 4: data in flight', () => {
     const plainErrors = client.events.filter((e) => e.id === 'keepalive-only' && ['error', 'close', 'end'].includes(e.event));
     const packets = await capture.stop();
 
-    const trace = (info: typeof plain) =>
-      traceConnection(
-        packets,
-        { ip: info.client.localAddress, port: info.client.localPort },
-        { ip: info.client.remoteAddress, port: info.client.remotePort },
-      );
+    const trace = (info: typeof plain) => traceSocket(packets, info.client);
     const plainTrace = trace(plain);
     const boundedTrace = trace(bounded);
     const firstData = (t: ReturnType<typeof trace>) => t.sent.find((packet) => packet.payload > 1)!.time;

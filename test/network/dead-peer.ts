@@ -10,7 +10,7 @@ import {
   offsets,
   openConnection,
   sleep,
-  traceConnection,
+  traceSocket,
 } from './harness.js';
 
 export interface DeadPeerCase {
@@ -62,11 +62,7 @@ export async function proveDeadPeerDetected(lab: Lab, spec: DeadPeerCase): Promi
     `the ${spec.observer} to notice its peer is gone`,
   );
   await sleep(300); // the RST the kernel sends on giving up, into the capture
-  const trace = traceConnection(
-    await capture.stop(),
-    { ip: observerInfo.localAddress, port: observerInfo.localPort },
-    { ip: observerInfo.remoteAddress, port: observerInfo.remotePort },
-  );
+  const trace = traceSocket(await capture.stop(), observerInfo);
 
   const lastReceived = trace.lastReceived!.time;
   const observed = failure.t - lastReceived;

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, it } from 'vitest';
+import type { KeepAliveState } from '../../lib/index.js';
 import { type Packet, parsePcap } from './pcap.js';
 
 export * from './pcap.js';
@@ -390,13 +391,7 @@ export interface EndpointEvent {
   [key: string]: unknown;
 }
 
-export interface KeepAliveState {
-  enabled: boolean;
-  idle: number;
-  interval: number;
-  count: number;
-  userTimeout: number;
-}
+export type { KeepAliveState };
 
 export interface ConnectionInfo {
   id: string;

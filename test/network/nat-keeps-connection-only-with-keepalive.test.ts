@@ -6,7 +6,7 @@
 // home router or cloud NAT gateway does. Two connections side by side: one
 // without keepalive, one with idle below the NAT timeout.
 import { expect, it } from 'vitest';
-import { describeNetwork, offsets, openConnection, sleep, traceConnection, useLab, wallClock } from './harness.js';
+import { describeNetwork, offsets, openConnection, sleep, traceSocket, useLab, wallClock } from './harness.js';
 
 const NAT_TIMEOUT_S = 4;
 const IDLE_S = NAT_TIMEOUT_S * 3;
@@ -77,12 +77,7 @@ describeNetwork('scenario 5: NAT keeps an idle connection only with keepalive', 
     const forgotten = /packets (\d+)/.exec(await lab.nftList(natNs, 'counter ip lab_nat forgotten'))?.[1];
     const packets = await capture.stop();
 
-    const trace = (info: typeof without) =>
-      traceConnection(
-        packets,
-        { ip: info.client.localAddress, port: info.client.localPort },
-        { ip: info.client.remoteAddress, port: info.client.remotePort },
-      );
+    const trace = (info: typeof without) => traceSocket(packets, info.client);
     const withoutTrace = trace(without);
     const withTrace = trace(withKa);
     const idleProbes = withTrace.probes.filter((probe) => probe.packet.time > idleStart && probe.packet.time < requestAt);

@@ -6,7 +6,7 @@
 // the server vanishes: probes 2 s apart on one, 1 s apart (and 10 of them) on
 // the other.
 import { expect, it } from 'vitest';
-import { JIFFY_S, describeNetwork, detectionWindow, gaps, offsets, openConnection, sleep, traceConnection, useLab } from './harness.js';
+import { JIFFY_S, describeNetwork, detectionWindow, gaps, offsets, openConnection, sleep, traceSocket, useLab } from './harness.js';
 
 const librarySettings = { idle: 2000, interval: 2000, count: 3 };
 const NODE_DELAY_MS = 1000;
@@ -52,11 +52,7 @@ describeNetwork('scenario 6: Node\'s socket.setKeepAlive resets interval and cou
     const packets = await capture.stop();
 
     const report = (info: typeof kept, failure: typeof keptFailure) => {
-      const trace = traceConnection(
-        packets,
-        { ip: info.client.localAddress, port: info.client.localPort },
-        { ip: info.client.remoteAddress, port: info.client.remotePort },
-      );
+      const trace = traceSocket(packets, info.client);
       const lastReceived = trace.lastReceived!.time;
       const times = trace.probes.map((probe) => probe.packet.time);
       return { trace, times, spacing: gaps(times), lastReceived, detected: failure.t - lastReceived };

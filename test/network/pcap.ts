@@ -167,6 +167,14 @@ export function isKeepAliveProbe(packet: Packet, sender: SenderState): boolean {
 }
 
 /** Walks one connection (local <-> remote) through the capture, tracking local's snd_nxt and the peer's highest ack. */
+/** traceConnection for a socket as an endpoint reports it (its local and remote address and port). */
+export function traceSocket(
+  packets: Packet[],
+  socket: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number },
+): ConnectionTrace {
+  return traceConnection(packets, { ip: socket.localAddress, port: socket.localPort }, { ip: socket.remoteAddress, port: socket.remotePort });
+}
+
 export function traceConnection(packets: Packet[], local: SocketAddress, remote: SocketAddress): ConnectionTrace {
   const isFrom = (p: Packet, a: SocketAddress, b: SocketAddress) =>
     p.src === a.ip && p.sport === a.port && p.dst === b.ip && p.dport === b.port;
