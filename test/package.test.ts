@@ -1,5 +1,5 @@
 // The published package, as a user gets it: `npm pack` (which runs prepack:
-// dist + prebuildify) and install the tarball into scratch projects whose PATH
+// dist and both prebuilds) and install the tarball into scratch projects whose PATH
 // has node and npm but no compiler, python or make, only poisoned stand-ins
 // that record any call. Proves that:
 //   - the tarball ships the prebuilt addon and both module-system entries,
@@ -94,7 +94,7 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     const made = readdirSync(packDir).filter((file) => file.endsWith('.tgz'));
     expect(made, explain(pack)).toHaveLength(1);
     tarball = join(packDir, made[0]);
-    proven(`npm pack (prepack: build:ts + prebuild) made ${tarball.slice(work.length + 1)} in ${pack.ms} ms`);
+    proven(`npm pack (prepack: build:ts, prebuild, prebuild:arm64) made ${tarball.slice(work.length + 1)} in ${pack.ms} ms`);
 
     const list = await run('tar', ['tzf', tarball], { cwd: work, env: process.env, timeoutMs: 30_000 });
     expect(list.code, explain(list)).toBe(0);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, it } from 'vitest';
 import type { KeepAliveState } from '../../lib/index.js';
+import { requireOrSkip } from '../helpers/prerequisites.js';
 import { type Packet, parsePcap } from './pcap.js';
 
 export * from './pcap.js';
@@ -21,8 +22,6 @@ export * from './pcap.js';
 export const DIST_ENTRY = join(__dirname, '..', '..', 'dist', 'index.mjs');
 const ENDPOINT_SCRIPT = join(__dirname, 'peers', 'endpoint.mjs');
 
-/** With this set to 1 (CI), a missing prerequisite fails the tests instead of skipping them. */
-export const REQUIRE_ROOT_TESTS = process.env.TCP_KEEPALIVE_REQUIRE_ROOT_TESTS === '1';
 /** With this set to 1, capture files are kept and their paths printed. */
 const KEEP_CAPTURES = process.env.TCP_KEEPALIVE_KEEP_CAPTURES === '1';
 
@@ -135,16 +134,8 @@ function isAlive(pid: number): boolean {
  * where the missing prerequisite is a failure.
  */
 export function describeNetwork(title: string, body: () => void): void {
-  const reason = networkUnavailableReason();
-  const skip = reason !== null && !REQUIRE_ROOT_TESTS;
-  if (skip) console.log(`[network] skipping "${title}": ${reason}`);
+  const skip = requireOrSkip(title, networkUnavailableReason());
   describe.skipIf(skip)(title, () => {
-    if (reason !== null) {
-      it('has its prerequisites (root, iproute2, nftables, tcpdump, sysctl)', () => {
-        throw new Error(`${reason}; TCP_KEEPALIVE_REQUIRE_ROOT_TESTS=1 makes this a failure instead of a skip`);
-      });
-      return;
-    }
     if (!existsSync(DIST_ENTRY)) {
       it('has the library built', () => {
         throw new Error(`${DIST_ENTRY} is missing: the endpoints import the built library; run \`npm run build\` first`);
