@@ -1,92 +1,84 @@
 /**
  * tcp-keepalive: per-socket TCP keepalive control for Node.
  *
- * `setKeepAlive` validates everything, resolves the fd once and makes one
+ * `setKeepAlive` validates everything, then resolves the fd once and makes one
  * native call that does all the setsockopt calls; `getKeepAlive` makes one
- * native call that reads every value from the kernel. Nothing is cached.
+ * native call that reads every value from the kernel.
  */
-import type { Server, Socket } from 'node:net';
-import { binding } from './binding.js';
-import { socketError, systemError } from './errors.js';
-import { type KernelValues, type KeepAliveOptions, toKernelValues } from './options.js';
+import { Server, type Socket } from 'node:net';
+import { socketError } from './errors.js';
+import { applyOnConnect } from './connecting.js';
+import { applyValues, readValues, type KeepAliveState } from './kernel.js';
+import { merge, toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
+import { enableSticky, pin, pinnedValues, unpin } from './sticky.js';
 import { PENDING, resolveFd } from './target.js';
 
 export type { KeepAliveOptions } from './options.js';
+export type { KeepAliveState } from './kernel.js';
 export type { KeepAliveSystemError } from './errors.js';
-
-/** The keepalive settings in force on a socket, as the kernel reports them. Times in milliseconds. */
-export interface KeepAliveState {
-  /** SO_KEEPALIVE: whether probes are sent at all. */
-  enabled: boolean;
-  /** TCP_KEEPIDLE: silence before the first probe. */
-  idle: number;
-  /** TCP_KEEPINTVL: time between unanswered probes. */
-  interval: number;
-  /** TCP_KEEPCNT: unanswered probes before the connection is dropped. */
-  count: number;
-  /** TCP_USER_TIMEOUT: how long sent data may stay unacknowledged; 0 = system behaviour. */
-  userTimeout: number;
-}
-
-const { slots, optionNames } = binding;
-const { idle: IDLE, interval: INTERVAL, count: COUNT, userTimeout: USER_TIMEOUT, enabled: ENABLED } = binding.layout;
-const { fd: FD, result: RESULT, failed: FAILED } = binding.layout;
 
 /**
  * Sets keepalive on a TCP socket (or on a listening server, whose accepted
  * sockets inherit it). `true`/`false` turns SO_KEEPALIVE on or off and keeps
  * the other values; an options object sets the options given, leaves the rest
  * as they are, and turns keepalive on unless `enabled: false`.
- * A socket that is still connecting gets the options on 'connect'.
+ * A socket that is still connecting gets the options first thing on 'connect'.
  * @returns the target, for chaining.
  */
 export function setKeepAlive<T extends Socket | Server>(target: T, options: KeepAliveOptions | boolean): T {
-  const fd = resolveFd(target, 'socket');
+  // Options first: reading them may run the caller's code (getters, proxies),
+  // which must not get to swap the socket behind an fd resolved earlier.
   const values = toKernelValues(options);
+  const fd = resolveFd(target);
+  if (target instanceof Server) {
+    applyValues(fd, values);
+    takeOverFromNode(target);
+    return target;
+  }
+  const socket = target as Socket;
   if (fd === PENDING) {
-    // As Node does for its own keepalive: validated now, applied on connect.
-    (target as Socket).once('connect', () => applyOnConnect(target as Socket, values));
+    const sticky = values.sticky >= 0 ? values.sticky : pinnedValues(socket) ? 1 : -1;
+    applyOnConnect(socket, { ...values, sticky });
   } else {
-    apply(fd, values);
+    applyValues(fd, values);
+  }
+  if (values.sticky === 1 || (values.sticky === -1 && pinnedValues(socket) !== undefined)) {
+    pin(socket, merge(pinnedValues(socket) ?? values, values));
+    enableSticky(reapplyPinned);
+  } else if (values.sticky === 0) {
+    unpin(socket);
   }
   return target;
 }
 
 /** Reads the keepalive settings in force on a connected TCP socket or listening server, from the kernel. */
 export function getKeepAlive(target: Socket | Server): KeepAliveState {
-  const fd = resolveFd(target, 'socket');
+  const fd = resolveFd(target);
   if (fd === PENDING) {
-    throw socketError('ERR_SOCKET_NOT_CONNECTED', 'The socket is not connected yet: read its keepalive after \'connect\'');
+    throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its keepalive after 'connect'");
   }
-  slots[FD] = fd;
-  binding.get();
-  if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'getsockopt', optionNames[slots[FAILED]]);
-  return {
-    enabled: slots[ENABLED] !== 0,
-    idle: slots[IDLE] * 1000,
-    interval: slots[INTERVAL] * 1000,
-    count: slots[COUNT],
-    userTimeout: slots[USER_TIMEOUT],
-  };
+  return readValues(fd);
 }
 
-function apply(fd: number, values: KernelValues): void {
-  slots[ENABLED] = values.enabled;
-  slots[IDLE] = values.idleSeconds;
-  slots[INTERVAL] = values.intervalSeconds;
-  slots[COUNT] = values.count;
-  slots[USER_TIMEOUT] = values.userTimeoutMs;
-  slots[FD] = fd;
-  binding.set();
-  if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'setsockopt', optionNames[slots[FAILED]]);
+// net.createServer({ keepAlive: true }) makes Node set its own values on every
+// accepted socket, over what the socket inherited from the listener. Values set
+// on the listener are the later call, so they win: Node's per-accept call is
+// switched off and accepted sockets keep the listener's values, at no syscall.
+function takeOverFromNode(server: Server): void {
+  const options = server as unknown as { keepAlive?: boolean };
+  if (options.keepAlive === true) options.keepAlive = false;
 }
 
-// A failure here has no caller to throw to; the socket reports it the way it
-// reports every other failure, through 'error'.
-function applyOnConnect(socket: Socket, values: KernelValues): void {
+// Called by the sticky guard after Node's own setKeepAlive on a pinned socket.
+// It runs inside Node's call, so a failure is reported, never thrown.
+function reapplyPinned(socket: Socket, pinned: KernelValues): void {
+  // Node never touches the user timeout: only what libuv resets goes back.
+  const values = { ...pinned, userTimeoutMs: -1 };
   try {
-    apply(resolveFd(socket, 'socket'), values);
+    const fd = resolveFd(socket);
+    if (fd === PENDING) applyOnConnect(socket, values);
+    else applyValues(fd, values);
   } catch (error) {
-    socket.destroy(error as Error);
+    process.emitWarning(error as Error);
   }
 }

@@ -2,18 +2,28 @@
 // any syscall, so a rejected call changes nothing.
 import { invalidArgType, invalidArgValue, outOfRange } from './errors.js';
 
-/** What `setKeepAlive` accepts besides `true`/`false`. All times in milliseconds. */
+/**
+ * What `setKeepAlive` accepts besides `true`/`false`. All times in milliseconds.
+ * `undefined` is the same as leaving an option out (also under `exactOptionalPropertyTypes`).
+ */
 export interface KeepAliveOptions {
   /** SO_KEEPALIVE. Default: `true` (setting any option turns keepalive on). */
-  enabled?: boolean;
+  enabled?: boolean | undefined;
   /** TCP_KEEPIDLE: silence before the first probe. Whole seconds in ms, 1000 … 32 767 000. */
-  idle?: number;
+  idle?: number | undefined;
   /** TCP_KEEPINTVL: time between unanswered probes. Whole seconds in ms, 1000 … 32 767 000. */
-  interval?: number;
+  interval?: number | undefined;
   /** TCP_KEEPCNT: unanswered probes before the kernel drops the connection. 1 … 127. */
-  count?: number;
+  count?: number | undefined;
   /** TCP_USER_TIMEOUT: how long sent data may stay unacknowledged. ms, 0 … 2 147 483 647; 0 = system behaviour. */
-  userTimeout?: number;
+  userTimeout?: number | undefined;
+  /**
+   * Keep the options set by this library in force when Node's own
+   * `socket.setKeepAlive` later touches the socket (http.Agent, undici,
+   * drivers). `true` pins, `false` unpins, left out keeps the socket's mode
+   * (not pinned unless a call pinned it).
+   */
+  sticky?: boolean | undefined;
 }
 
 /** Kernel values for one call, in kernel units; -1 means "leave as it is". */
@@ -23,40 +33,59 @@ export interface KernelValues {
   intervalSeconds: number;
   count: number;
   userTimeoutMs: number;
+  /** 1: pin these values against Node's later calls, 0: stop pinning, -1: as before. */
+  sticky: number;
 }
 
 // Ranges from the kernel (net/ipv4/tcp.c: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL,
 // MAX_TCP_KEEPCNT; TCP_USER_TIMEOUT takes any non-negative int).
-const MAX_KEEPALIVE_SECONDS = 32767;
-const MAX_COUNT = 127;
-const MAX_USER_TIMEOUT_MS = 2147483647;
-const KNOWN = 'enabled, idle, interval, count, userTimeout';
+export const MAX_KEEPALIVE_SECONDS = 32767;
+export const MAX_COUNT = 127;
+export const MAX_USER_TIMEOUT_MS = 2147483647;
+const KNOWN = new Set(['enabled', 'idle', 'interval', 'count', 'userTimeout', 'sticky']);
 
-/** Turns `true`, `false` or an options object into kernel values, or throws. */
+/** Turns `true`, `false` or a plain options object into kernel values, or throws. */
 export function toKernelValues(options: unknown): KernelValues {
   if (typeof options === 'boolean') {
-    return { enabled: options ? 1 : 0, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1 };
+    return { enabled: options ? 1 : 0, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
   }
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidArgType('options', 'a boolean or an object', options);
+  if (!isPlainObject(options)) {
+    throw invalidArgType('options', 'a boolean or a plain object', options);
   }
-  const given = options as Record<string, unknown>;
-  for (const key in given) {
-    if (key !== 'enabled' && key !== 'idle' && key !== 'interval' && key !== 'count' && key !== 'userTimeout') {
-      throw invalidArgValue(`options.${key}`, `is not a keepalive option (known: ${KNOWN})`, given[key]);
+  // Each own key is read exactly once, so getters and proxies cannot show one
+  // value to the check and another to the kernel; inherited keys are ignored.
+  const given: Record<string, unknown> = {};
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) {
+      throw invalidArgValue(`options.${key}`, `is not a keepalive option (known: ${[...KNOWN].join(', ')})`, options[key]);
     }
-  }
-  const enabled = given.enabled;
-  if (enabled !== undefined && typeof enabled !== 'boolean') {
-    throw invalidArgType('options.enabled', 'of type boolean', enabled);
+    given[key] = options[key];
   }
   return {
-    enabled: enabled === false ? 0 : 1,
+    enabled: optionalBoolean(given.enabled, 'options.enabled') === false ? 0 : 1,
     idleSeconds: seconds(given.idle, 'options.idle'),
     intervalSeconds: seconds(given.interval, 'options.interval'),
     count: integer(given.count, 'options.count', 1, MAX_COUNT),
     userTimeoutMs: integer(given.userTimeout, 'options.userTimeout', 0, MAX_USER_TIMEOUT_MS),
+    sticky: tristate(optionalBoolean(given.sticky, 'options.sticky')),
   };
+}
+
+// Plain objects only: a Map, a Date or a boxed Boolean would otherwise be read
+// as `{}` and turn keepalive on. A root prototype from any realm counts.
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+function tristate(flag: boolean | undefined): number {
+  return flag === undefined ? -1 : flag ? 1 : 0;
+}
+
+function optionalBoolean(value: unknown, name: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+  return value;
 }
 
 // The kernel counts idle and interval in whole seconds; rounding a caller's
@@ -82,4 +111,17 @@ function integer(value: unknown, name: string, min: number, max: number): number
     throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
   }
   return value;
+}
+
+/** `later` applied on top of `earlier`, the way two immediate sets would leave the kernel. */
+export function merge(earlier: KernelValues, later: KernelValues): KernelValues {
+  const pick = (a: number, b: number): number => (b >= 0 ? b : a);
+  return {
+    enabled: pick(earlier.enabled, later.enabled),
+    idleSeconds: pick(earlier.idleSeconds, later.idleSeconds),
+    intervalSeconds: pick(earlier.intervalSeconds, later.intervalSeconds),
+    count: pick(earlier.count, later.count),
+    userTimeoutMs: pick(earlier.userTimeoutMs, later.userTimeoutMs),
+    sticky: pick(earlier.sticky, later.sticky),
+  };
 }

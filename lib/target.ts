@@ -10,38 +10,57 @@ interface Handle {
   _parent?: Handle;
 }
 
-/** A socket with no fd yet: `connect()` not called, or still resolving the host. */
+/**
+ * A socket whose fd is not the one it will have when connected: `connect()`
+ * not called yet, the host still being resolved, or an address attempt in
+ * flight that Node may abandon for the next address (autoSelectFamily).
+ */
 export const PENDING = -1;
 
 export type Target = Socket | Server;
 
+/** The name the public functions give their first argument in errors. */
+export const TARGET = 'target';
+
 /**
- * Returns the target's fd, or PENDING for a socket that will get one on
- * 'connect'. Throws for anything that has no TCP socket behind it.
+ * Returns the target's fd, or PENDING for a socket that will get its final fd
+ * on 'connect'. Throws for anything that has no TCP socket behind it.
  */
-export function resolveFd(target: unknown, name: string): number {
+export function resolveFd(target: unknown): number {
   if (target instanceof Socket) {
     const handle = (target as unknown as { _handle: Handle | null })._handle;
     if (handle != null) {
-      checkTcp(handle, name, target);
-      const fd = handle.fd ?? PENDING;
-      return fd >= 0 || target.connecting ? fd : closed();
+      checkTcp(handle, target);
+      if (target.connecting) return PENDING;
+      const fd = handle.fd ?? -1;
+      return fd >= 0 ? fd : closed();
     }
-    // Node drops the handle when it destroys a socket; without one, a socket
-    // that is not destroyed has simply not connected yet.
-    return target.destroyed ? closed() : PENDING;
+    // Node drops the handle when it destroys a socket, and when it sends the
+    // handle to another process (child.send('socket', s)); only a socket that
+    // never had one will still connect.
+    return target.destroyed || hadHandle(target) ? closed() : PENDING;
   }
   if (target instanceof Server) {
     const handle = (target as unknown as { _handle: Handle | null })._handle;
     if (handle == null) throw socketError('ERR_SERVER_NOT_RUNNING', 'Server is not running.');
-    checkTcp(handle, name, target);
+    checkTcp(handle, target);
     return handle.fd ?? closed();
   }
-  throw invalidArgType(name, 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
+  throw invalidArgType(TARGET, 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
 }
 
 function closed(): never {
   throw socketError('ERR_SOCKET_CLOSED', 'Socket is closed');
+}
+
+// Node gives a socket an async id when it first gets a handle and keeps -1
+// until then (lib/net.js initSocketHandle); read only on this rare path.
+function hadHandle(socket: Socket): boolean {
+  const symbols = Object.getOwnPropertySymbols(socket);
+  const asyncId = symbols.find((symbol) => symbol.description === 'async_id_symbol');
+  if (asyncId === undefined) return false;
+  const id = (socket as unknown as Record<symbol, unknown>)[asyncId];
+  return typeof id === 'number' && id >= 0;
 }
 
 // Node's TCP handle class, learned from the first handle named 'TCP' so that
@@ -50,14 +69,27 @@ let tcpClass: unknown;
 
 // The innermost handle is libuv's: `TCP` for TCP, `Pipe` for Unix domain
 // sockets and named pipes, something else for TLS over a JavaScript stream.
-function checkTcp(handle: Handle, name: string, target: Target): void {
+function checkTcp(handle: Handle, target: Target): void {
   if (handle.constructor === tcpClass) return;
   let inner = handle;
   while (inner._parent) inner = inner._parent;
   const kind = inner.constructor?.name;
   if (kind === 'TCP' && inner === handle) tcpClass = handle.constructor;
-  if (kind !== 'TCP') {
-    const what = kind === 'Pipe' ? 'a Unix domain socket (pipe)' : `a ${String(kind)} handle`;
-    throw invalidArgValue(name, `must be a TCP socket or server; it is ${what}`, target.constructor.name);
+  if (kind !== 'TCP') throw notTcp(kind, target);
+}
+
+function notTcp(kind: string | undefined, target: Target): TypeError {
+  let what: string;
+  if (kind === 'Pipe') {
+    what = 'it is a Unix domain socket (pipe)';
+  } else if (kind === 'Object' && target instanceof Server) {
+    // cluster's round-robin mode gives each worker a stand-in object; the
+    // listening socket lives in the primary, inside cluster.
+    what =
+      "it is a cluster worker's stand-in for the primary's listening socket (round-robin). " +
+      "Set keepalive per connection in the 'connection' handler, or use the tcp-keepalive/register preload";
+  } else {
+    what = `it is a ${String(kind)} handle, not TCP`;
   }
+  return invalidArgValue(TARGET, `must be a TCP socket or server; ${what}`, target.constructor.name);
 }

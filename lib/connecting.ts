@@ -1,0 +1,77 @@
+// Options for a socket that is still connecting are kept here and applied when
+// it connects: the fd it has now may be dropped (autoSelectFamily tries the
+// next address on a new fd), and Node re-applies its own stored keepalive in
+// afterConnect, just before 'connect', overwriting anything set earlier.
+import type { Socket } from 'node:net';
+import { applyValues } from './kernel.js';
+import { merge, type KernelValues } from './options.js';
+import { resolveFd } from './target.js';
+
+interface Deferred {
+  values: KernelValues;
+  /** Node's own keepalive state on the socket when our last call was made. */
+  nodeState: string;
+}
+
+// At most one entry, one 'connect' and one 'close' listener per socket,
+// however many calls are made before it connects.
+const deferred = new WeakMap<Socket, Deferred>();
+
+/** Queues values for `socket`, merged with any queued earlier, to apply on 'connect'. */
+export function applyOnConnect(socket: Socket, values: KernelValues): void {
+  const earlier = deferred.get(socket);
+  deferred.set(socket, { values: earlier ? merge(earlier.values, values) : values, nodeState: nodeKeepAlive(socket) });
+  if (earlier) return;
+  // First among the 'connect' listeners, so the values are in force in the
+  // caller's own connect callback (and before 'secureConnect' for TLS).
+  socket.prependOnceListener('connect', onConnect);
+  socket.once('close', onClose);
+}
+
+/** The values still waiting for 'connect', if any. */
+export function pendingValues(socket: Socket): KernelValues | undefined {
+  return deferred.get(socket)?.values;
+}
+
+function onConnect(this: Socket): void {
+  this.off('close', onClose);
+  const entry = deferred.get(this);
+  if (entry === undefined) return;
+  deferred.delete(this);
+  let values = entry.values;
+  if (nodeKeepAlive(this) !== entry.nodeState) {
+    // Node's socket.setKeepAlive ran after our last call and changed Node's
+    // setting: the later call wins, as on a connected socket. Node never sets
+    // the user timeout, and pinned values (sticky) outlast Node's calls.
+    values = { ...values, enabled: -1 };
+    if (values.sticky !== 1) values = { ...values, idleSeconds: -1, intervalSeconds: -1, count: -1 };
+  }
+  try {
+    applyValues(resolveFd(this), values);
+  } catch (error) {
+    // No caller to throw to, and a keepalive setting must never take down a
+    // working connection: tell the process instead.
+    const reason = error as Error & { code?: string };
+    reason.message = `tcp-keepalive: keepalive options could not be applied when the socket connected: ${reason.message}`;
+    process.emitWarning(reason);
+  }
+}
+
+function onClose(this: Socket): void {
+  this.off('connect', onConnect);
+  deferred.delete(this);
+}
+
+// Node keeps what its own setKeepAlive asked for under private symbols
+// (kSetKeepAlive, kSetKeepAliveInitialDelay, and on Node >= 24.19 interval and
+// count); a change there between our call and 'connect' means Node's call came
+// later. Read only on this path, never on the connected fast path.
+function nodeKeepAlive(socket: Socket): string {
+  let state = '';
+  for (const symbol of Object.getOwnPropertySymbols(socket)) {
+    if (symbol.description?.startsWith('kSetKeepAlive')) {
+      state += `${symbol.description}=${String((socket as unknown as Record<symbol, unknown>)[symbol])};`;
+    }
+  }
+  return state;
+}
