@@ -1,6 +1,6 @@
 // Loads the native addon: a prebuilt binary from prebuilds/<platform>-<arch>/
 // or a local build from build/, whichever node-gyp-build finds first.
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 
 /** What src/binding.cc exports. */
 export interface Binding {
@@ -36,11 +36,16 @@ function load(): Binding {
     return nodeGypBuild(packageDir) as Binding;
   } catch (cause) {
     const target = `${process.platform}-${process.arch}`;
+    // Installed as a dependency it sits in node_modules; anywhere else it is a
+    // clone of the repository, which is built in place.
+    const installed = packageDir.split(sep).includes('node_modules');
+    const build = installed
+      ? 'npm explore tcp-keepalive -- npm run build:native'
+      : `npm run build (in ${packageDir}, the clone)`;
     throw Object.assign(
       new Error(
         `tcp-keepalive: no prebuilt binary for ${target} (Node ${process.version}) and no local build in ${packageDir}. ` +
-          'Build it from source (needs python3, make and a C++ compiler) with: ' +
-          'npm explore tcp-keepalive -- npm run build:native',
+          `Build it from source (needs python3, make and a C++ compiler) with: ${build}`,
         { cause },
       ),
       { code: 'ERR_TCP_KEEPALIVE_NO_BINARY' },

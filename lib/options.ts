@@ -54,7 +54,7 @@ export function toKernelValues(options: unknown): KernelValues {
   }
   // Each own key is read exactly once, so getters and proxies cannot show one
   // value to the check and another to the kernel; inherited keys are ignored.
-  const given: Record<string, unknown> = {};
+  const given: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) {
       throw invalidArgValue(`options.${key}`, `is not a keepalive option (known: ${[...KNOWN].join(', ')})`, options[key]);

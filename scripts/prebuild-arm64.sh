@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cross-compiles the linux-arm64 prebuild on an x86_64 Linux machine:
 #   prebuilds/linux-arm64/tcp-keepalive.node
-# next to the linux-x64 one that `npm run prebuild` makes, so one package
+# next to the linux-x64 one that `npm run prebuilds:x64` makes, so one package
 # serves both. N-API headers are the same on every architecture, so the
 # machine's own Node headers (nodedir) are all node-gyp needs; only the
 # compiler, linker and strip change.

@@ -94,7 +94,7 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     const made = readdirSync(packDir).filter((file) => file.endsWith('.tgz'));
     expect(made, explain(pack)).toHaveLength(1);
     tarball = join(packDir, made[0]);
-    proven(`npm pack (prepack: build:ts, prebuild, prebuild:arm64) made ${tarball.slice(work.length + 1)} in ${pack.ms} ms`);
+    proven(`npm pack (prepack: build:ts, prebuilds:x64, prebuilds:arm64) made ${tarball.slice(work.length + 1)} in ${pack.ms} ms`);
 
     const list = await run('tar', ['tzf', tarball], { cwd: work, env: process.env, timeoutMs: 30_000 });
     expect(list.code, explain(list)).toBe(0);

@@ -160,7 +160,7 @@ describe.skipIf(skip)('the linux-arm64 prebuild, cross-compiled', () => {
 
     // Three independent jobs on separate directories: dist/ from lib/, the
     // arm64 prebuild (the script builds in its own scratch dir and copies the
-    // result into pkg), and the x64 one, as `npm run prebuild` makes it.
+    // result into pkg), and the x64 one, as `npm run prebuilds:x64` makes it.
     const [tsc, arm64, x64] = await Promise.all([
       run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], {
         cwd: ROOT,

@@ -1,0 +1,71 @@
+// Sticky settings: with `sticky: true` the options this library set survive
+// Node's own socket.setKeepAlive, which otherwise resets interval and count.
+import { describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import net from 'node:net';
+import { getKeepAlive, setKeepAlive } from '../lib/index.js';
+import { connectedPair, listen, portOf, track, LOOPBACK } from './helpers/sockets.js';
+
+describe('sticky', () => {
+  it("keeps interval and count through Node's later setKeepAlive(true, ms); idle follows Node's explicit delay", async () => {
+    const { client } = await connectedPair();
+    setKeepAlive(client, { interval: 2_000, count: 3, sticky: true });
+    client.setKeepAlive(true, 5_000);
+    expect(getKeepAlive(client)).toMatchObject({ enabled: true, idle: 5_000, interval: 2_000, count: 3 });
+  });
+
+  it('without sticky the documented trap is still there', async () => {
+    const { client } = await connectedPair();
+    setKeepAlive(client, { interval: 2_000, count: 3 });
+    client.setKeepAlive(true, 5_000);
+    expect(getKeepAlive(client)).toMatchObject({ enabled: true, idle: 5_000, interval: 1_000, count: 10 });
+  });
+
+  it('pins every option it was given, idle and user timeout included', async () => {
+    const { client } = await connectedPair();
+    const pinned = { enabled: true, idle: 30_000, interval: 10_000, count: 3, userTimeout: 60_000 };
+    setKeepAlive(client, { ...pinned, sticky: true });
+    for (const ms of [1_000, 5_000, 60_000]) {
+      client.setKeepAlive(true, ms);
+      expect(getKeepAlive(client)).toEqual(pinned);
+    }
+  });
+
+  it("Node's setKeepAlive(false) still turns keepalive off; a later enable restores the pinned values", async () => {
+    const { client } = await connectedPair();
+    client.setKeepAlive(true, 1_000); // Node's own cache now says "on"
+    setKeepAlive(client, { idle: 30_000, interval: 10_000, count: 3, sticky: true });
+    client.setKeepAlive(false);
+    expect(getKeepAlive(client).enabled).toBe(false);
+    client.setKeepAlive(true, 7_000);
+    expect(getKeepAlive(client)).toMatchObject({ enabled: true, idle: 30_000, interval: 10_000, count: 3 });
+  });
+
+  it('later calls of ours update the pinned values; sticky: false unpins', async () => {
+    const { client } = await connectedPair();
+    setKeepAlive(client, { interval: 2_000, sticky: true });
+    setKeepAlive(client, { count: 4 });
+    client.setKeepAlive(true, 5_000);
+    expect(getKeepAlive(client)).toMatchObject({ interval: 2_000, count: 4 });
+    setKeepAlive(client, { sticky: false });
+    client.setKeepAlive(true, 6_000);
+    expect(getKeepAlive(client)).toMatchObject({ idle: 6_000, interval: 1_000, count: 10 });
+  });
+
+  it('on a connecting socket, pinned values outlast a Node call made before connect', async () => {
+    const server = await listen(4);
+    const client = track(net.connect({ port: portOf(server), host: LOOPBACK[4], keepAlive: true, keepAliveInitialDelay: 5_000 }));
+    setKeepAlive(client, { interval: 3_000, count: 2, sticky: true });
+    client.setKeepAlive(true, 8_000);
+    await once(client, 'connect');
+    expect(getKeepAlive(client)).toMatchObject({ enabled: true, idle: 8_000, interval: 3_000, count: 2 });
+  });
+
+  it('other sockets are untouched by the guard', async () => {
+    const pinned = await connectedPair();
+    setKeepAlive(pinned.client, { interval: 2_000, sticky: true });
+    const { client } = await connectedPair();
+    client.setKeepAlive(true, 5_000);
+    expect(getKeepAlive(client)).toMatchObject({ idle: 5_000, interval: 1_000, count: 10 });
+  });
+});
