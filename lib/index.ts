@@ -69,11 +69,14 @@ function takeOverFromNode(server: Server): void {
   if (options.keepAlive === true) options.keepAlive = false;
 }
 
-// Called by the sticky guard after Node's own setKeepAlive on a pinned socket.
+// Called by the sticky guard after Node's own setKeepAlive on a pinned socket:
+// an enable puts back what libuv resets (Node never touches the user timeout);
+// a disable turns keepalive off even where Node's cache skipped the call.
 // It runs inside Node's call, so a failure is reported, never thrown.
-function reapplyPinned(socket: Socket, pinned: KernelValues): void {
-  // Node never touches the user timeout: only what libuv resets goes back.
-  const values = { ...pinned, userTimeoutMs: -1 };
+function reapplyPinned(socket: Socket, pinned: KernelValues, enable: boolean): void {
+  const values = enable
+    ? { ...pinned, userTimeoutMs: -1 }
+    : { enabled: 0, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
   try {
     const fd = resolveFd(socket);
     if (fd === PENDING) applyOnConnect(socket, values);

@@ -15,13 +15,13 @@ type NodeSetKeepAlive = (this: Socket, ...args: unknown[]) => Socket;
 const pins = new WeakMap<Socket, KernelValues>();
 
 let original: NodeSetKeepAlive | undefined;
-let reapply: (socket: Socket, values: KernelValues) => void = () => {};
+let reapply: (socket: Socket, pinned: KernelValues, enable: boolean) => void = () => {};
 
 /**
  * Wraps Node's method once. A second copy of this package wraps the first
  * copy's wrapper: each consults only its own pins, and both run.
  */
-export function enableSticky(reapplyPinned: (socket: Socket, values: KernelValues) => void): void {
+export function enableSticky(reapplyPinned: (socket: Socket, pinned: KernelValues, enable: boolean) => void): void {
   reapply = reapplyPinned;
   if (original !== undefined) return;
   const proto = Socket.prototype as unknown as { setKeepAlive: NodeSetKeepAlive };
@@ -33,7 +33,7 @@ export function enableSticky(reapplyPinned: (socket: Socket, values: KernelValue
 function guarded(this: Socket, ...args: unknown[]): Socket {
   const result = original!.apply(this, args);
   const pinned = pins.get(this);
-  if (pinned !== undefined && enables(args[0])) reapply(this, pinned);
+  if (pinned !== undefined) reapply(this, pinned, enables(args[0]));
   return result;
 }
 

@@ -33,7 +33,7 @@ describe('sticky', () => {
 
   it("Node's setKeepAlive(false) still turns keepalive off; a later enable restores the pinned values", async () => {
     const { client } = await connectedPair();
-    client.setKeepAlive(true, 1_000); // Node's own cache now says "on"
+    // Node's own cache says "off", so Node alone would skip setKeepAlive(false).
     setKeepAlive(client, { idle: 30_000, interval: 10_000, count: 3, sticky: true });
     client.setKeepAlive(false);
     expect(getKeepAlive(client).enabled).toBe(false);
