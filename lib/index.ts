@@ -9,8 +9,8 @@ import { Server, type Socket } from 'node:net';
 import { socketError } from './errors.js';
 import { applyOnConnect } from './connecting.js';
 import { applyValues, readValues, type KeepAliveState } from './kernel.js';
-import { merge, toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
-import { enableSticky, pin, pinnedValues, unpin } from './sticky.js';
+import { merge, toKernelValues, type KeepAliveOptions } from './options.js';
+import { pin, pinnedValues, unpin } from './sticky.js';
 import { PENDING, resolveFd } from './target.js';
 
 export type { KeepAliveOptions } from './options.js';
@@ -44,7 +44,6 @@ export function setKeepAlive<T extends Socket | Server>(target: T, options: Keep
   }
   if (values.sticky === 1 || (values.sticky === -1 && pinnedValues(socket) !== undefined)) {
     pin(socket, merge(pinnedValues(socket) ?? values, values));
-    enableSticky(reapplyPinned);
   } else if (values.sticky === 0) {
     unpin(socket);
   }
@@ -67,21 +66,4 @@ export function getKeepAlive(target: Socket | Server): KeepAliveState {
 function takeOverFromNode(server: Server): void {
   const options = server as unknown as { keepAlive?: boolean };
   if (options.keepAlive === true) options.keepAlive = false;
-}
-
-// Called by the sticky guard after Node's own setKeepAlive on a pinned socket:
-// an enable puts back what libuv resets (Node never touches the user timeout);
-// a disable turns keepalive off even where Node's cache skipped the call.
-// It runs inside Node's call, so a failure is reported, never thrown.
-function reapplyPinned(socket: Socket, pinned: KernelValues, enable: boolean): void {
-  const values = enable
-    ? { ...pinned, userTimeoutMs: -1 }
-    : { enabled: 0, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
-  try {
-    const fd = resolveFd(socket);
-    if (fd === PENDING) applyOnConnect(socket, values);
-    else applyValues(fd, values);
-  } catch (error) {
-    process.emitWarning(error as Error);
-  }
 }

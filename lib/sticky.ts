@@ -2,12 +2,15 @@
 // socket.setKeepAlive touches the socket later (libuv then resets interval to
 // 1 s and count to 10; http.Agent, undici and drivers all call it).
 //
-// Node offers no hook for its own calls, so the first sticky call wraps
+// Node offers no hook for its own calls, so the first pin wraps
 // net.Socket.prototype.setKeepAlive once: Node's method runs as always, then
 // the pinned values of that socket (if any) are put back. Sockets that are not
 // pinned pay one WeakMap lookup per call (measured in bench/).
 import { Socket } from 'node:net';
+import { applyOnConnect } from './connecting.js';
+import { applyValues } from './kernel.js';
 import type { KernelValues } from './options.js';
+import { PENDING, resolveFd } from './target.js';
 
 type NodeSetKeepAlive = (this: Socket, ...args: unknown[]) => Socket;
 
@@ -15,14 +18,12 @@ type NodeSetKeepAlive = (this: Socket, ...args: unknown[]) => Socket;
 const pins = new WeakMap<Socket, KernelValues>();
 
 let original: NodeSetKeepAlive | undefined;
-let reapply: (socket: Socket, pinned: KernelValues, enable: boolean) => void = () => {};
 
 /**
  * Wraps Node's method once. A second copy of this package wraps the first
  * copy's wrapper: each consults only its own pins, and both run.
  */
-export function enableSticky(reapplyPinned: (socket: Socket, pinned: KernelValues, enable: boolean) => void): void {
-  reapply = reapplyPinned;
+function installGuard(): void {
   if (original !== undefined) return;
   const proto = Socket.prototype as unknown as { setKeepAlive: NodeSetKeepAlive };
   original = proto.setKeepAlive;
@@ -42,10 +43,28 @@ function enables(first: unknown): boolean {
   return typeof first === 'object' && first !== null ? Boolean((first as { enable?: unknown }).enable) : Boolean(first);
 }
 
-/** Records the pinned values after a successful call of ours (merged by the caller). */
+// After Node's call on a pinned socket: an enable puts back what libuv resets
+// (Node never touches the user timeout); a disable turns keepalive off even
+// where Node's cache skipped the call. It runs inside Node's call, so a
+// failure is reported, never thrown.
+function reapply(socket: Socket, pinned: KernelValues, enable: boolean): void {
+  const values = enable
+    ? { ...pinned, userTimeoutMs: -1 }
+    : { enabled: 0, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
+  try {
+    const fd = resolveFd(socket);
+    if (fd === PENDING) applyOnConnect(socket, values);
+    else applyValues(fd, values);
+  } catch (error) {
+    process.emitWarning(error as Error);
+  }
+}
+
+/** Pins values on a socket (the caller merges them with earlier pins). */
 export function pin(socket: Socket, values: KernelValues): void {
   // The enable flag is not pinned: Node's setKeepAlive(false) still turns keepalive off.
   pins.set(socket, { ...values, enabled: -1, sticky: 1 });
+  installGuard();
 }
 
 export function unpin(socket: Socket): void {

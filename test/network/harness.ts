@@ -300,10 +300,14 @@ export class Lab {
     return wallClock();
   }
 
-  /** Starts an endpoint (peers/endpoint.mjs) inside `ns`. */
-  async endpoint(ns: string, label: string): Promise<Endpoint> {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ENDPOINT_SCRIPT], {
+  /**
+   * Starts an endpoint (peers/endpoint.mjs) inside `ns`; `nodeArgs` and `env`
+   * run it as an unmodified program under a preload, for example.
+   */
+  async endpoint(ns: string, label: string, launch: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Endpoint> {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...(launch.nodeArgs ?? []), ENDPOINT_SCRIPT], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...launch.env },
     });
     this.children.add(child);
     const endpoint = new Endpoint(label, child);

@@ -1,0 +1,146 @@
+// The hooks behind tcp-keepalive/register: every TCP connection a program
+// makes or accepts gets the configured keepalive, with no change to its code.
+//
+// Where Node publishes sockets on a public diagnostics_channel, that is the
+// hook; only where the running Node lacks one is a prototype wrapped, once:
+// - listening servers: `tracing:net.server.listen:asyncEnd` (Node 20.16+, 22.3+):
+//   set once on the listener; accepted sockets inherit it at no syscall;
+// - accepted sockets: `net.server.socket`: per socket only where the listener
+//   could not be set (cluster workers, Node without the listen channel);
+// - client sockets: `net.client.socket` where it covers tls.connect and
+//   `new net.Socket().connect()` (Node 22.17+, 24.2+, 26), else a wrapper
+//   around net.Socket.prototype.connect (which net.connect also goes through);
+// - fetch/undici: `undici:client:connected`, for any socket not seen at connect.
+// No subscriber may throw: a throwing subscriber crashes the program.
+import diagnostics from 'node:diagnostics_channel';
+import { Server, Socket } from 'node:net';
+import { setKeepAlive, type KeepAliveOptions } from './index.js';
+import { merge, toKernelValues } from './options.js';
+import { pin } from './sticky.js';
+
+/** What `configure` accepts: the keepalive options (ms), plus `sticky` (default `true` here). */
+export type PreloadOptions = Omit<KeepAliveOptions, 'enabled'>;
+
+let options: KeepAliveOptions | null = null;
+let installed = false;
+
+/** The options sockets get from now on; `null` stops configuring new sockets. */
+export function setPreloadOptions(next: PreloadOptions | null): void {
+  if (next === null) {
+    options = null;
+    return;
+  }
+  // Validated here, once, so a bad value fails the caller, not a subscriber.
+  toKernelValues(next);
+  options = { ...next, sticky: next.sticky ?? true };
+  if (!installed) install();
+  installed = true;
+}
+
+const configuredServers = new WeakSet<Server>();
+const seen = new WeakSet<Socket>();
+
+function install(): void {
+  diagnostics.subscribe('tracing:net.server.listen:asyncEnd', onListen);
+  diagnostics.subscribe('net.server.socket', onAccepted);
+  diagnostics.subscribe('undici:client:connected', onConnected);
+  if (clientChannelCoversEveryConnect()) {
+    diagnostics.subscribe('net.client.socket', onClientSocket);
+  } else {
+    wrapConnect();
+  }
+}
+
+// Node 20, 22.0–22.16 and 24.0–24.1 publish net.client.socket from
+// net.connect() only, missing tls.connect and `new net.Socket().connect()`
+// (pg); later versions publish it from Socket.prototype.connect itself.
+function clientChannelCoversEveryConnect(): boolean {
+  return Socket.prototype.connect.toString().includes('netClientSocketChannel');
+}
+
+function wrapConnect(): void {
+  const proto = Socket.prototype as unknown as { connect: (this: Socket, ...args: unknown[]) => Socket };
+  const original = proto.connect;
+  const connect = function connect(this: Socket, ...args: unknown[]): Socket {
+    const result = original.apply(this, args);
+    configureClient(this);
+    return result;
+  };
+  Object.defineProperty(connect, 'length', { value: original.length });
+  proto.connect = connect;
+}
+
+// Published inside connect(), sometimes before the handle exists; one tick
+// later the handle tells TCP from a Unix domain socket, and the socket is
+// still connecting (completion needs a turn of the event loop).
+function onClientSocket(message: unknown): void {
+  const { socket } = message as { socket: Socket };
+  process.nextTick(configureClient, socket);
+}
+
+function configureClient(socket: Socket): void {
+  if (options === null || seen.has(socket)) return;
+  seen.add(socket);
+  apply(socket);
+}
+
+function onListen(message: unknown): void {
+  const { server } = message as { server: Server };
+  if (options === null) return;
+  if (apply(server)) configuredServers.add(server);
+}
+
+function onAccepted(message: unknown): void {
+  const { socket } = message as { socket: Socket };
+  if (options === null) return;
+  const server = (socket as unknown as { server?: Server }).server;
+  if (server !== undefined && configuredServers.has(server) && !nodeSetKeepAlive(socket)) {
+    // Inherited from the listener: nothing to set, only the pin to remember.
+    if (options.sticky) pinQuietly(socket);
+    return;
+  }
+  apply(socket);
+}
+
+function onConnected(message: unknown): void {
+  const { socket } = message as { socket: Socket };
+  if (socket instanceof Socket) configureClient(socket);
+}
+
+// Codes that mean "not a TCP socket, or gone": left alone without a word.
+const IGNORED = new Set(['ERR_INVALID_ARG_VALUE', 'ERR_SOCKET_CLOSED', 'ERR_SERVER_NOT_RUNNING', 'ERR_INVALID_ARG_TYPE']);
+const warned = new Set<string>();
+
+function apply(target: Socket | Server): boolean {
+  try {
+    setKeepAlive(target, options!);
+    return true;
+  } catch (error) {
+    const code = String((error as { code?: unknown }).code);
+    if (!IGNORED.has(code) && !warned.has(code)) {
+      warned.add(code);
+      process.emitWarning(`tcp-keepalive/register: keepalive not applied: ${(error as Error).message}`, { code: 'TCP_KEEPALIVE_PRELOAD' });
+    }
+    return false;
+  }
+}
+
+function pinQuietly(socket: Socket): void {
+  try {
+    const values = toKernelValues(options!);
+    pin(socket, merge(values, values));
+  } catch {
+    // Options were validated in setPreloadOptions; nothing to report.
+  }
+}
+
+// Whether a 'connection' handler already called Node's socket.setKeepAlive
+// (the channel publishes after those handlers ran): then the inherited values
+// are gone and the socket needs a set of its own. Node's own flag, found once.
+let nodeFlag: symbol | null | undefined;
+function nodeSetKeepAlive(socket: Socket): boolean {
+  if (nodeFlag === undefined) {
+    nodeFlag = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'kSetKeepAlive') ?? null;
+  }
+  return nodeFlag !== null && (socket as unknown as Record<symbol, unknown>)[nodeFlag] === true;
+}
