@@ -2,7 +2,7 @@
 // it connects: the fd it has now may be dropped (autoSelectFamily tries the
 // next address on a new fd), and Node re-applies its own stored keepalive in
 // afterConnect, just before 'connect', overwriting anything set earlier.
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { applyValues } from './kernel.js';
 import { merge, type KernelValues } from './options.js';
 import { resolveFd } from './target.js';
@@ -10,7 +10,7 @@ import { resolveFd } from './target.js';
 interface Deferred {
   values: KernelValues;
   /** Node's own keepalive state on the socket when our last call was made. */
-  nodeState: string;
+  nodeState: unknown[];
 }
 
 // At most one entry, one 'connect' and one 'close' listener per socket,
@@ -39,7 +39,7 @@ function onConnect(this: Socket): void {
   if (entry === undefined) return;
   deferred.delete(this);
   let values = entry.values;
-  if (nodeKeepAlive(this) !== entry.nodeState) {
+  if (!sameState(nodeKeepAlive(this), entry.nodeState)) {
     // Node's socket.setKeepAlive ran after our last call and changed Node's
     // setting: the later call wins, as on a connected socket. Node never sets
     // the user timeout, and pinned values (sticky) outlast Node's calls.
@@ -65,13 +65,18 @@ function onClose(this: Socket): void {
 // Node keeps what its own setKeepAlive asked for under private symbols
 // (kSetKeepAlive, kSetKeepAliveInitialDelay, and on Node >= 24.19 interval and
 // count); a change there between our call and 'connect' means Node's call came
-// later. Read only on this path, never on the connected fast path.
-function nodeKeepAlive(socket: Socket): string {
-  let state = '';
-  for (const symbol of Object.getOwnPropertySymbols(socket)) {
-    if (symbol.description?.startsWith('kSetKeepAlive')) {
-      state += `${symbol.description}=${String((socket as unknown as Record<symbol, unknown>)[symbol])};`;
-    }
-  }
-  return state;
+// later. The symbols are learned once from a socket that never connects:
+// Node's setKeepAlive on it only records the values.
+const NODE_KEEPALIVE: symbol[] = (() => {
+  const probe = new Socket();
+  (probe.setKeepAlive as (...args: unknown[]) => Socket)(true, 1000, 1000, 1);
+  return Object.getOwnPropertySymbols(probe).filter((symbol) => symbol.description?.startsWith('kSetKeepAlive'));
+})();
+
+function nodeKeepAlive(socket: Socket): unknown[] {
+  return NODE_KEEPALIVE.map((symbol) => (socket as unknown as Record<symbol, unknown>)[symbol]);
+}
+
+function sameState(a: unknown[], b: unknown[]): boolean {
+  return a.every((value, i) => value === b[i]);
 }

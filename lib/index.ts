@@ -5,12 +5,11 @@
  * native call that does all the setsockopt calls; `getKeepAlive` makes one
  * native call that reads every value from the kernel.
  */
-import { Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { setValues } from './apply.js';
 import { socketError } from './errors.js';
-import { applyOnConnect } from './connecting.js';
-import { applyValues, readValues, type KeepAliveState } from './kernel.js';
-import { merge, toKernelValues, type KeepAliveOptions } from './options.js';
-import { pin, pinnedValues, unpin } from './sticky.js';
+import { readValues, type KeepAliveState } from './kernel.js';
+import { toKernelValues, type KeepAliveOptions } from './options.js';
 import { PENDING, resolveFd } from './target.js';
 
 export type { KeepAliveOptions } from './options.js';
@@ -27,26 +26,8 @@ export type { KeepAliveSystemError } from './errors.js';
  */
 export function setKeepAlive<T extends Socket | Server>(target: T, options: KeepAliveOptions | boolean): T {
   // Options first: reading them may run the caller's code (getters, proxies),
-  // which must not get to swap the socket behind an fd resolved earlier.
-  const values = toKernelValues(options);
-  const fd = resolveFd(target);
-  if (target instanceof Server) {
-    applyValues(fd, values);
-    takeOverFromNode(target);
-    return target;
-  }
-  const socket = target as Socket;
-  if (fd === PENDING) {
-    const sticky = values.sticky >= 0 ? values.sticky : pinnedValues(socket) ? 1 : -1;
-    applyOnConnect(socket, { ...values, sticky });
-  } else {
-    applyValues(fd, values);
-  }
-  if (values.sticky === 1 || (values.sticky === -1 && pinnedValues(socket) !== undefined)) {
-    pin(socket, merge(pinnedValues(socket) ?? values, values));
-  } else if (values.sticky === 0) {
-    unpin(socket);
-  }
+  // which must not get to swap the socket behind an fd resolved later.
+  setValues(target, toKernelValues(options));
   return target;
 }
 
@@ -57,13 +38,4 @@ export function getKeepAlive(target: Socket | Server): KeepAliveState {
     throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its keepalive after 'connect'");
   }
   return readValues(fd);
-}
-
-// net.createServer({ keepAlive: true }) makes Node set its own values on every
-// accepted socket, over what the socket inherited from the listener. Values set
-// on the listener are the later call, so they win: Node's per-accept call is
-// switched off and accepted sockets keep the listener's values, at no syscall.
-function takeOverFromNode(server: Server): void {
-  const options = server as unknown as { keepAlive?: boolean };
-  if (options.keepAlive === true) options.keepAlive = false;
 }

@@ -14,14 +14,15 @@
 // No subscriber may throw: a throwing subscriber crashes the program.
 import diagnostics from 'node:diagnostics_channel';
 import { Server, Socket } from 'node:net';
-import { setKeepAlive, type KeepAliveOptions } from './index.js';
-import { merge, toKernelValues } from './options.js';
+import { setValues } from './apply.js';
+import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
 import { pin } from './sticky.js';
 
 /** What `configure` accepts: the keepalive options (ms), plus `sticky` (default `true` here). */
 export type PreloadOptions = Omit<KeepAliveOptions, 'enabled'>;
 
-let options: KeepAliveOptions | null = null;
+// Validated and converted once; every socket gets the same kernel values.
+let options: KernelValues | null = null;
 let installed = false;
 
 /** The options sockets get from now on; `null` stops configuring new sockets. */
@@ -32,7 +33,7 @@ export function setPreloadOptions(next: PreloadOptions | null): void {
   }
   // Validated here, once, so a bad value fails the caller, not a subscriber.
   toKernelValues(next);
-  options = { ...next, sticky: next.sticky ?? true };
+  options = toKernelValues({ ...next, sticky: next.sticky ?? true });
   if (!installed) install();
   installed = true;
 }
@@ -96,7 +97,7 @@ function onAccepted(message: unknown): void {
   const server = (socket as unknown as { server?: Server }).server;
   if (server !== undefined && configuredServers.has(server) && !nodeSetKeepAlive(socket)) {
     // Inherited from the listener: nothing to set, only the pin to remember.
-    if (options.sticky) pinQuietly(socket);
+    if (options.sticky === 1) pin(socket, options);
     return;
   }
   apply(socket);
@@ -113,7 +114,7 @@ const warned = new Set<string>();
 
 function apply(target: Socket | Server): boolean {
   try {
-    setKeepAlive(target, options!);
+    setValues(target, options!);
     return true;
   } catch (error) {
     const code = String((error as { code?: unknown }).code);
@@ -122,15 +123,6 @@ function apply(target: Socket | Server): boolean {
       process.emitWarning(`tcp-keepalive/register: keepalive not applied: ${(error as Error).message}`, { code: 'TCP_KEEPALIVE_PRELOAD' });
     }
     return false;
-  }
-}
-
-function pinQuietly(socket: Socket): void {
-  try {
-    const values = toKernelValues(options!);
-    pin(socket, merge(values, values));
-  } catch {
-    // Options were validated in setPreloadOptions; nothing to report.
   }
 }
 

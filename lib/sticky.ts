@@ -12,7 +12,7 @@ import { applyValues } from './kernel.js';
 import type { KernelValues } from './options.js';
 import { PENDING, resolveFd } from './target.js';
 
-type NodeSetKeepAlive = (this: Socket, ...args: unknown[]) => Socket;
+type NodeSetKeepAlive = (this: Socket, enable?: unknown, initialDelay?: unknown, interval?: unknown, count?: unknown) => Socket;
 
 /** What a pinned socket gets back after each of Node's calls. */
 const pins = new WeakMap<Socket, KernelValues>();
@@ -31,10 +31,12 @@ function installGuard(): void {
   proto.setKeepAlive = guarded;
 }
 
-function guarded(this: Socket, ...args: unknown[]): Socket {
-  const result = original!.apply(this, args);
+// Fixed parameters rather than a rest array: this runs on every Node call on
+// every socket, and Node treats a missing and an undefined argument alike.
+function guarded(this: Socket, enable?: unknown, initialDelay?: unknown, interval?: unknown, count?: unknown): Socket {
+  const result = original!.call(this, enable, initialDelay, interval, count);
   const pinned = pins.get(this);
-  if (pinned !== undefined) reapply(this, pinned, enables(args[0]));
+  if (pinned !== undefined) reapply(this, pinned, enables(enable));
   return result;
 }
 
@@ -65,6 +67,11 @@ export function pin(socket: Socket, values: KernelValues): void {
   // The enable flag is not pinned: Node's setKeepAlive(false) still turns keepalive off.
   pins.set(socket, { ...values, enabled: -1, sticky: 1 });
   installGuard();
+}
+
+/** False until the first pin in this process. */
+export function pinsExist(): boolean {
+  return original !== undefined;
 }
 
 export function unpin(socket: Socket): void {

@@ -1,0 +1,39 @@
+// The path every set takes once its options are validated: setKeepAlive and
+// the preload (which validates its options once, not per socket) share it.
+import { Server, type Socket } from 'node:net';
+import { applyOnConnect } from './connecting.js';
+import { applyValues } from './kernel.js';
+import { merge, type KernelValues } from './options.js';
+import { pin, pinnedValues, pinsExist, unpin } from './sticky.js';
+import { PENDING, resolveFd } from './target.js';
+
+/** Resolves the fd once and applies `values` (or defers them to 'connect'); throws what the kernel refuses. */
+export function setValues(target: Socket | Server, values: KernelValues): void {
+  const fd = resolveFd(target);
+  if (target instanceof Server) {
+    applyValues(fd, values);
+    takeOverFromNode(target);
+    return;
+  }
+  // Until the first pin in this process, no socket can be pinned: skip the lookups.
+  const pinned = pinsExist() ? pinnedValues(target) : undefined;
+  if (fd === PENDING) {
+    applyOnConnect(target, values.sticky === -1 && pinned !== undefined ? { ...values, sticky: 1 } : values);
+  } else {
+    applyValues(fd, values);
+  }
+  if (values.sticky === 1 || (values.sticky === -1 && pinned !== undefined)) {
+    pin(target, merge(pinned ?? values, values));
+  } else if (values.sticky === 0 && pinned !== undefined) {
+    unpin(target);
+  }
+}
+
+// net.createServer({ keepAlive: true }) makes Node set its own values on every
+// accepted socket, over what the socket inherited from the listener. Values set
+// on the listener are the later call, so they win: Node's per-accept call is
+// switched off and accepted sockets keep the listener's values, at no syscall.
+function takeOverFromNode(server: Server): void {
+  const options = server as unknown as { keepAlive?: boolean };
+  if (options.keepAlive === true) options.keepAlive = false;
+}
