@@ -42,41 +42,69 @@ export interface KernelValues {
 export const MAX_KEEPALIVE_SECONDS = 32767;
 export const MAX_COUNT = 127;
 export const MAX_USER_TIMEOUT_MS = 2147483647;
-const KNOWN = new Set(['enabled', 'idle', 'interval', 'count', 'userTimeout', 'sticky']);
+const KNOWN = 'enabled, idle, interval, count, userTimeout, sticky';
 
 /** Turns `true`, `false` or a plain options object into kernel values, or throws. */
 export function toKernelValues(options: unknown): KernelValues {
   if (typeof options === 'boolean') {
     return { enabled: options ? 1 : 0, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
   }
-  if (!isPlainObject(options)) {
-    throw invalidArgType('options', 'a boolean or a plain object', options);
-  }
-  // Each own key is read exactly once, so getters and proxies cannot show one
-  // value to the check and another to the kernel; inherited keys are ignored.
-  const given: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      throw invalidArgValue(`options.${key}`, `is not a keepalive option (known: ${[...KNOWN].join(', ')})`, options[key]);
+  const inherits = inheritance(options);
+  if (inherits === NOT_PLAIN) throw invalidArgType('options', 'a boolean or a plain object', options);
+  const given = options as Record<string, unknown>;
+  // Only own keys count (an enumerable key on Object.prototype must not), and
+  // each is read exactly once, so a getter or proxy cannot show one value to
+  // the check and another to the kernel. for-in and named reads keep it fast.
+  let own = 0;
+  for (const key in given) {
+    let bit: number;
+    switch (key) {
+      case 'enabled': bit = 1; break;
+      case 'idle': bit = 2; break;
+      case 'interval': bit = 4; break;
+      case 'count': bit = 8; break;
+      case 'userTimeout': bit = 16; break;
+      case 'sticky': bit = 32; break;
+      default: bit = 0;
     }
-    given[key] = options[key];
+    if (inherits === MAY_INHERIT && !Object.hasOwn(given, key)) continue;
+    if (bit === 0) throw invalidArgValue(`options.${key}`, `is not a keepalive option (known: ${KNOWN})`, given[key]);
+    own |= bit;
   }
+  const enabled = own & 1 ? given.enabled : undefined;
+  const idle = own & 2 ? given.idle : undefined;
+  const interval = own & 4 ? given.interval : undefined;
+  const count = own & 8 ? given.count : undefined;
+  const userTimeout = own & 16 ? given.userTimeout : undefined;
+  const sticky = own & 32 ? given.sticky : undefined;
   return {
-    enabled: optionalBoolean(given.enabled, 'options.enabled') === false ? 0 : 1,
-    idleSeconds: seconds(given.idle, 'options.idle'),
-    intervalSeconds: seconds(given.interval, 'options.interval'),
-    count: integer(given.count, 'options.count', 1, MAX_COUNT),
-    userTimeoutMs: integer(given.userTimeout, 'options.userTimeout', 0, MAX_USER_TIMEOUT_MS),
-    sticky: tristate(optionalBoolean(given.sticky, 'options.sticky')),
+    enabled: optionalBoolean(enabled, 'options.enabled') === false ? 0 : 1,
+    idleSeconds: seconds(idle, 'options.idle'),
+    intervalSeconds: seconds(interval, 'options.interval'),
+    count: integer(count, 'options.count', 1, MAX_COUNT),
+    userTimeoutMs: integer(userTimeout, 'options.userTimeout', 0, MAX_USER_TIMEOUT_MS),
+    sticky: tristate(optionalBoolean(sticky, 'options.sticky')),
   };
 }
 
+const ObjectPrototype = Object.prototype;
+const NOT_PLAIN = 0;
+const OWN_KEYS_ONLY = 1;
+const MAY_INHERIT = 2;
+
 // Plain objects only: a Map, a Date or a boxed Boolean would otherwise be read
-// as `{}` and turn keepalive on. A root prototype from any realm counts.
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
+// as `{}` and turn keepalive on. A root prototype from any realm counts. The
+// answer also says whether for-in can yield inherited keys, so the common case
+// (nothing enumerable on Object.prototype) skips a hasOwn per key.
+function inheritance(value: unknown): typeof NOT_PLAIN | typeof OWN_KEYS_ONLY | typeof MAY_INHERIT {
+  if (typeof value !== 'object' || value === null) return NOT_PLAIN;
   const proto: unknown = Object.getPrototypeOf(value);
-  return proto === null || Object.getPrototypeOf(proto) === null;
+  if (proto === ObjectPrototype) {
+    for (const _ in ObjectPrototype) return MAY_INHERIT;
+    return OWN_KEYS_ONLY;
+  }
+  if (proto === null) return OWN_KEYS_ONLY;
+  return Object.getPrototypeOf(proto) === null ? MAY_INHERIT : NOT_PLAIN;
 }
 
 function tristate(flag: boolean | undefined): number {
