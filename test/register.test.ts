@@ -111,6 +111,20 @@ describe('an unmodified program under the preload', () => {
     expect(result.stderr).toBe(`tcp-keepalive/register: ${name}=${JSON.stringify(value)} is not valid: it must be ${rule}\n`.replace('it must be use', 'use'));
   });
 
+  it('sockets that close before the options apply, refused connects and pipes: no warning, no crash', async () => {
+    const script = `
+      const net = require('node:net');
+      process.on('warning', (w) => { console.error('warning: ' + w.message); process.exitCode = 3; });
+      net.connect(1, '127.0.0.1').on('error', () => {}).destroy();
+      net.connect(9, '127.0.0.1').on('error', () => {});
+      const s = new net.Socket(); s.on('error', () => {}); s.connect(9, '127.0.0.1'); s.destroy();
+      net.connect('/nonexistent/socket').on('error', () => {});
+      setTimeout(() => console.log(JSON.stringify({ ok: true })), 300);`;
+    const result = await node(['--require', REGISTER, '-e', script], ENV);
+    expect(lastJson<{ ok: boolean }>(result)).toEqual({ ok: true });
+    expect(result.stderr).toBe('');
+  });
+
   it('sticky by default: a library calling Node\'s setKeepAlive later keeps the values; TCP_KEEPALIVE_STICKY=off lets Node reset them', async () => {
     const CONNECTIONS = join(FIXTURES, 'preload-connections.cjs');
     const sticky = lastJson<{ afterNodeCall: unknown }>(await node(['--require', REGISTER, CONNECTIONS, '3'], ENV));
