@@ -248,6 +248,26 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     }, INSTALL_MS + 60_000);
   }
 
+  it('the register subpath works from the installed tarball under --require and --import', async () => {
+    const { dir, install } = await scratchProject('register', ['--ignore-scripts']);
+    expect(install.code, explain(install)).toBe(0);
+    const script =
+      "const net = require('node:net'); const { getKeepAlive } = require('tcp-keepalive');" +
+      "const server = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1', () => {" +
+      "  const c = net.connect(server.address().port, '127.0.0.1', () => { console.log(JSON.stringify(getKeepAlive(c))); c.destroy(); server.close(); });" +
+      '});';
+    for (const flag of ['--require', '--import']) {
+      const result = await run('node', [flag, 'tcp-keepalive/register', '-e', script], {
+        cwd: dir,
+        env: { ...bareEnv, KEEPIDLE: '30', KEEPINTVL: '10', KEEPCNT: '3' },
+        timeoutMs: 30_000,
+      });
+      expect(result.code, explain(result)).toBe(0);
+      expect(JSON.parse(result.stdout.trim())).toEqual({ ...EXPECTED, userTimeout: 0 });
+      proven(`node ${flag} tcp-keepalive/register from the installed tarball: a client socket held 30/10/3`);
+    }
+  }, INSTALL_MS + 60_000);
+
   it('with no prebuild and no build, loading names the platform and the build command, and that command builds it', async () => {
     clearMarker();
     const { dir, install } = await scratchProject('no-prebuild', ['--ignore-scripts']);
