@@ -23,6 +23,30 @@ export interface Binding {
   };
   /** Kernel option names indexed by the number in the `failed` slot. */
   optionNames: string[];
+  /** One getsockopt(TCP_INFO) on the socket in the fd slot into infoSlots; result slot as for set(). */
+  info(): void;
+  /** Reads another process's socket from outside (pidfd_getfd) into the option and info slots; returns the failed call's name, or undefined. */
+  inspect(pid: number, fd: number): string | undefined;
+  /** TCP_INFO fields of the last info() or inspect(), in kernel units. */
+  infoSlots: Uint32Array;
+  /** Index of each TCP_INFO field in infoSlots. */
+  infoLayout: {
+    state: number;
+    retransmits: number;
+    probes: number;
+    backoff: number;
+    rtoUs: number;
+    rttUs: number;
+    rttVarUs: number;
+    unacked: number;
+    lost: number;
+    totalRetrans: number;
+    lastDataSentMs: number;
+    lastDataRecvMs: number;
+    lastAckRecvMs: number;
+  };
+  /** TCP state names indexed by tcpi_state, from the system header. */
+  stateNames: string[];
   /** True when a policy here refuses socket options, so every set reads what it changes first (see src/keepalive.h). */
   restoresOnFailure: boolean;
 }

@@ -1,4 +1,16 @@
 // ESM entry: the same functions as the CommonJS build, so both module systems
 // share one loaded addon.
-export { setKeepAlive, getKeepAlive } from './index.js';
-export type { KeepAliveOptions, KeepAliveState, KeepAliveSystemError } from './index.js';
+export { setKeepAlive, getKeepAlive, getTcpInfo, systemDefaults, detectionTime, inspectProcess } from './index.js';
+export type {
+  KeepAliveOptions,
+  KeepAliveState,
+  KeepAliveSystemError,
+  TcpInfo,
+  TcpState,
+  SystemDefaults,
+  DetectionSettings,
+  DetectionTime,
+  InspectedSocket,
+  SocketEndpoint,
+  SocketTimer,
+} from './index.js';

@@ -15,6 +15,9 @@ import { PENDING, resolveFd } from './target.js';
 export type { KeepAliveOptions } from './options.js';
 export type { KeepAliveState } from './kernel.js';
 export type { KeepAliveSystemError } from './errors.js';
+export { getTcpInfo, type TcpInfo, type TcpState } from './tcp-info.js';
+export { systemDefaults, detectionTime, type SystemDefaults, type DetectionSettings, type DetectionTime } from './system.js';
+export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketTimer } from './inspect.js';
 
 /**
  * Sets keepalive on a TCP socket (or on a listening server, whose accepted

@@ -27,6 +27,7 @@ enum Slot {
 // worker), handed to them as their data pointer.
 struct State {
   int32_t* slots;
+  uint32_t* info;  // TCP_INFO fields, indexed by InfoField
   // Set when a policy here refuses options: then every set reads what it
   // will change first, so a refusal part way can be undone. Otherwise no
   // refusal is possible after validation and sets skip those reads.
@@ -59,6 +60,29 @@ napi_value Get(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// info(): one getsockopt(TCP_INFO) on the socket in the fd slot into the
+// info slots; result slot as for set().
+napi_value Info(napi_env env, napi_callback_info info) {
+  State* state = StateOf(env, info);
+  state->slots[kResultSlot] = GetTcpInfo(state->slots[kFdSlot], state->info);
+  return nullptr;
+}
+
+// inspect(pid, fd): another process's socket, read from outside it, into the
+// option and info slots. Returns the name of the call that failed, or
+// undefined; the errno is in the result slot. Not a hot path: arguments are
+// converted the ordinary way.
+Napi::Value Inspect(const Napi::CallbackInfo& info) {
+  State* state = static_cast<State*>(info.Data());
+  const char* step = nullptr;
+  state->slots[kResultSlot] = InspectProcessSocket(
+      info[0].As<Napi::Number>().Int32Value(),
+      info[1].As<Napi::Number>().Int32Value(), state->slots, state->info,
+      &step);
+  if (state->slots[kResultSlot] == 0) return info.Env().Undefined();
+  return Napi::String::New(info.Env(), step);
+}
+
 // A function that calls `callback` directly, without node-addon-api's
 // CallbackInfo wrapper, with `state` as its data.
 Napi::Function RawFunction(Napi::Env env, const char* name,
@@ -81,6 +105,27 @@ class Binding : public Napi::Addon<Binding> {
     slots_ref_ = Napi::Persistent(slots);
     state_.slots = slots.Data();
     state_.restore = OptionsMayBeRefused();
+    Napi::Uint32Array info = Napi::Uint32Array::New(env, kInfoFieldCount);
+    info_ref_ = Napi::Persistent(info);
+    state_.info = info.Data();
+
+    Napi::Object info_layout = Napi::Object::New(env);
+    info_layout.Set("state", static_cast<double>(kInfoState));
+    info_layout.Set("retransmits", static_cast<double>(kInfoRetransmits));
+    info_layout.Set("probes", static_cast<double>(kInfoProbes));
+    info_layout.Set("backoff", static_cast<double>(kInfoBackoff));
+    info_layout.Set("rtoUs", static_cast<double>(kInfoRtoUs));
+    info_layout.Set("rttUs", static_cast<double>(kInfoRttUs));
+    info_layout.Set("rttVarUs", static_cast<double>(kInfoRttVarUs));
+    info_layout.Set("unacked", static_cast<double>(kInfoUnacked));
+    info_layout.Set("lost", static_cast<double>(kInfoLost));
+    info_layout.Set("totalRetrans", static_cast<double>(kInfoTotalRetrans));
+    info_layout.Set("lastDataSentMs", static_cast<double>(kInfoLastDataSentMs));
+    info_layout.Set("lastDataRecvMs", static_cast<double>(kInfoLastDataRecvMs));
+    info_layout.Set("lastAckRecvMs", static_cast<double>(kInfoLastAckRecvMs));
+
+    Napi::Array state_names = Napi::Array::New(env, kStateNameCount);
+    for (uint32_t i = 0; i < kStateNameCount; i++) state_names[i] = kStateNames[i];
 
     Napi::Object layout = Napi::Object::New(env);
     layout.Set("idle", static_cast<double>(kIdle));
@@ -99,6 +144,14 @@ class Binding : public Napi::Addon<Binding> {
                 {
                     InstanceValue("set", RawFunction(env, "set", Set, &state_)),
                     InstanceValue("get", RawFunction(env, "get", Get, &state_)),
+                    InstanceValue("info",
+                                  RawFunction(env, "info", Info, &state_)),
+                    InstanceValue("inspect",
+                                  Napi::Function::New(env, Inspect, "inspect",
+                                                      &state_)),
+                    InstanceValue("infoSlots", info),
+                    InstanceValue("infoLayout", info_layout),
+                    InstanceValue("stateNames", state_names),
                     InstanceValue("slots", slots),
                     InstanceValue("layout", layout),
                     InstanceValue("optionNames", names),
@@ -110,6 +163,7 @@ class Binding : public Napi::Addon<Binding> {
  private:
   State state_;
   Napi::Reference<Napi::Int32Array> slots_ref_;
+  Napi::Reference<Napi::Uint32Array> info_ref_;
 };
 
 }  // namespace

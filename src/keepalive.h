@@ -39,6 +39,39 @@ bool OptionsMayBeRefused();
 // with *failed the option that could not be read.
 int GetOptions(int fd, int values[kOptionCount], Option* failed);
 
+// The TCP_INFO fields this library reports, in the kernel's units.
+enum InfoField {
+  kInfoState = 0,         // tcpi_state (TCP_ESTABLISHED ...)
+  kInfoRetransmits,       // tcpi_retransmits: timeouts of the head segment now
+  kInfoProbes,            // tcpi_probes: unanswered keepalive / window probes
+  kInfoBackoff,           // tcpi_backoff
+  kInfoRtoUs,             // tcpi_rto, microseconds
+  kInfoRttUs,             // tcpi_rtt, microseconds
+  kInfoRttVarUs,          // tcpi_rttvar, microseconds
+  kInfoUnacked,           // tcpi_unacked, segments
+  kInfoLost,              // tcpi_lost, segments
+  kInfoTotalRetrans,      // tcpi_total_retrans
+  kInfoLastDataSentMs,    // tcpi_last_data_sent, ms ago
+  kInfoLastDataRecvMs,    // tcpi_last_data_recv, ms ago
+  kInfoLastAckRecvMs,     // tcpi_last_ack_recv, ms ago
+  kInfoFieldCount
+};
+
+// Socket state names indexed by tcpi_state, from the system header's enum
+// (empty where a number has no name).
+constexpr int kStateNameCount = 16;
+extern const char* const kStateNames[kStateNameCount];
+
+// One getsockopt(TCP_INFO): fills every InfoField. Returns 0 or a negative errno.
+int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]);
+
+// Another process's socket, read from outside it: duplicates `target_fd` of
+// process `pid` (pidfd_open + pidfd_getfd, Linux >= 5.6; needs ptrace
+// permission over it), reads every option and TCP_INFO, closes the copy.
+// Returns 0 or a negative errno; *step names the call that failed.
+int InspectProcessSocket(int pid, int target_fd, int values[kOptionCount],
+                         unsigned int info[kInfoFieldCount], const char** step);
+
 }  // namespace tcp_keepalive
 
 #endif  // TCP_KEEPALIVE_KEEPALIVE_H_

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace tcp_keepalive {
@@ -89,6 +90,54 @@ int GetOptions(int fd, int values[kOptionCount], Option* failed) {
     }
   }
   return 0;
+}
+
+const char* const kStateNames[kStateNameCount] = {
+    "",           "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
+    "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
+    "CLOSE_WAIT", "LAST_ACK",    "LISTEN",     "CLOSING",
+    "",           "",            "",           "",
+};
+static_assert(TCP_ESTABLISHED == 1 && TCP_CLOSING == 11,
+              "kStateNames follows the order of <netinet/tcp.h>");
+
+int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]) {
+  struct tcp_info raw = {};
+  socklen_t length = sizeof(raw);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &raw, &length) != 0) return -errno;
+  info[kInfoState] = raw.tcpi_state;
+  info[kInfoRetransmits] = raw.tcpi_retransmits;
+  info[kInfoProbes] = raw.tcpi_probes;
+  info[kInfoBackoff] = raw.tcpi_backoff;
+  info[kInfoRtoUs] = raw.tcpi_rto;
+  info[kInfoRttUs] = raw.tcpi_rtt;
+  info[kInfoRttVarUs] = raw.tcpi_rttvar;
+  info[kInfoUnacked] = raw.tcpi_unacked;
+  info[kInfoLost] = raw.tcpi_lost;
+  info[kInfoTotalRetrans] = raw.tcpi_total_retrans;
+  info[kInfoLastDataSentMs] = raw.tcpi_last_data_sent;
+  info[kInfoLastDataRecvMs] = raw.tcpi_last_data_recv;
+  info[kInfoLastAckRecvMs] = raw.tcpi_last_ack_recv;
+  return 0;
+}
+
+int InspectProcessSocket(int pid, int target_fd, int values[kOptionCount],
+                         unsigned int info[kInfoFieldCount], const char** step) {
+  *step = "pidfd_open";
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return -errno;
+  *step = "pidfd_getfd";
+  int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, target_fd, 0));
+  int error = fd < 0 ? -errno : 0;
+  close(pidfd);
+  if (error != 0) return error;
+  // pidfd_getfd sets FD_CLOEXEC on the copy, so a fork here never leaks it.
+  *step = "getsockopt";
+  Option failed;
+  error = GetOptions(fd, values, &failed);
+  if (error == 0) error = GetTcpInfo(fd, info);
+  close(fd);
+  return error;
 }
 
 }  // namespace tcp_keepalive

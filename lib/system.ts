@@ -1,0 +1,140 @@
+// What the kernel does when nobody sets anything, and how long a dead peer
+// takes to notice for given settings.
+import { readFileSync } from 'node:fs';
+import { Server, Socket } from 'node:net';
+import { invalidArgType, outOfRange } from './errors.js';
+import { getKeepAlive } from './index.js';
+import type { KeepAliveState } from './kernel.js';
+
+/** The defaults in force for new sockets in this process's network namespace. */
+export interface SystemDefaults {
+  /** net.ipv4.tcp_keepalive_time, in ms. */
+  idle: number;
+  /** net.ipv4.tcp_keepalive_intvl, in ms. */
+  interval: number;
+  /** net.ipv4.tcp_keepalive_probes. */
+  count: number;
+  /** net.ipv4.tcp_retries2: retransmissions before a connection with unacknowledged data is dropped. */
+  retries2: number;
+}
+
+const SYSCTL = '/proc/sys/net/ipv4/';
+
+/** Reads the kernel's defaults from /proc (per network namespace, read afresh each call). */
+export function systemDefaults(): SystemDefaults {
+  const read = (name: string): number => {
+    let text: string;
+    try {
+      text = readFileSync(SYSCTL + name, 'utf8');
+    } catch (cause) {
+      const code = (cause as { code?: string }).code ?? 'unknown error';
+      throw Object.assign(
+        new Error(`tcp-keepalive: cannot read the system default ${SYSCTL}${name} (${code}): /proc/sys must be mounted and readable`, { cause }),
+        { code: 'ERR_TCP_KEEPALIVE_NO_SYSCTL' },
+      );
+    }
+    return Number(text.trim());
+  };
+  return {
+    idle: read('tcp_keepalive_time') * 1000,
+    interval: read('tcp_keepalive_intvl') * 1000,
+    count: read('tcp_keepalive_probes'),
+    retries2: read('tcp_retries2'),
+  };
+}
+
+/** Settings `detectionTime` can take; anything left out is the system default. */
+export type DetectionSettings = { [K in keyof KeepAliveState]?: KeepAliveState[K] | undefined } & {
+  /** net.ipv4.tcp_retries2. */
+  retries2?: number | undefined;
+};
+
+/** How long a silent dead peer goes unnoticed, in ms, worst case, by the kernel's rules (net/ipv4/tcp_timer.c). */
+export interface DetectionTime {
+  /**
+   * Nothing of ours unacknowledged (the peer just went quiet): ms from the last
+   * packet received to ETIMEDOUT. `null` with keepalive off: never noticed.
+   */
+  idle: number | null;
+  /** What decides `idle`: probes run out, the user timeout cuts them short, or keepalive is off. */
+  idleBy: 'keepalive' | 'user-timeout' | 'off';
+  /**
+   * Our data unacknowledged (keepalive is silent then): ms from the first
+   * unacknowledged transmission to ETIMEDOUT, bounded by the user timeout if
+   * set, else by tcp_retries2 with retransmissions backing off from 200 ms to 120 s.
+   */
+  dataInFlight: number;
+  dataInFlightBy: 'user-timeout' | 'tcp_retries2';
+  /** The settings the figures are for, defaults filled in. */
+  settings: Required<{ [K in keyof DetectionSettings]: Exclude<DetectionSettings[K], undefined> }>;
+}
+
+// include/net/tcp.h: TCP_RTO_MIN and TCP_RTO_MAX.
+const RTO_MIN_MS = 200;
+const RTO_MAX_MS = 120_000;
+
+/**
+ * The worst-case time to notice a dead peer, for a socket (its settings read
+ * from the kernel) or for settings (left-out values are the system defaults).
+ * Timers fire up to 1/8 late, never early: observed times lie in
+ * [value, value × 9/8] (the data-in-flight path can add one retransmission timeout).
+ */
+export function detectionTime(settingsOrSocket: DetectionSettings | Socket | Server): DetectionTime {
+  const given: DetectionSettings = settingsOrSocket instanceof Socket || settingsOrSocket instanceof Server ? getKeepAlive(settingsOrSocket) : settingsOrSocket;
+  if (typeof given !== 'object' || given === null) {
+    throw invalidArgType('settingsOrSocket', 'an object or an instance of net.Socket or net.Server', given);
+  }
+  const needsDefaults = ['idle', 'interval', 'count', 'retries2'].some((key) => given[key as keyof DetectionSettings] === undefined);
+  const defaults = needsDefaults ? systemDefaults() : undefined;
+  const settings: DetectionTime['settings'] = {
+    enabled: check(given.enabled ?? true, 'settings.enabled'),
+    idle: check(given.idle ?? defaults!.idle, 'settings.idle'),
+    interval: check(given.interval ?? defaults!.interval, 'settings.interval'),
+    count: check(given.count ?? defaults!.count, 'settings.count'),
+    userTimeout: check(given.userTimeout ?? 0, 'settings.userTimeout'),
+    retries2: check(given.retries2 ?? defaults!.retries2, 'settings.retries2'),
+  };
+  const { enabled, idle, interval, count, userTimeout, retries2 } = settings;
+
+  // tcp_keepalive_timer: a probe at `idle`, then one every `interval`; at each
+  // tick it gives up once `count` probes went unanswered, or, with a user
+  // timeout, once that much time passed and one probe went out (count is then
+  // not consulted at all).
+  let idleMs: number | null = null;
+  let idleBy: DetectionTime['idleBy'] = 'off';
+  if (enabled) {
+    if (userTimeout > 0) {
+      idleMs = idle + interval * Math.max(1, Math.ceil((userTimeout - idle) / interval));
+      idleBy = 'user-timeout';
+    } else {
+      idleMs = idle + interval * count;
+      idleBy = 'keepalive';
+    }
+  }
+  return {
+    idle: idleMs,
+    idleBy,
+    dataInFlight: userTimeout > 0 ? userTimeout : retransmissionTimeout(retries2),
+    dataInFlightBy: userTimeout > 0 ? 'user-timeout' : 'tcp_retries2',
+    settings,
+  };
+}
+
+// tcp_model_timeout(): `boundary` retransmissions doubling from TCP_RTO_MIN,
+// capped at TCP_RTO_MAX. 15 (the default) gives 924.6 s.
+function retransmissionTimeout(boundary: number): number {
+  const threshold = Math.floor(Math.log2(RTO_MAX_MS / RTO_MIN_MS));
+  if (boundary <= threshold) return (2 ** (boundary + 1) - 1) * RTO_MIN_MS;
+  return (2 ** (threshold + 1) - 1) * RTO_MIN_MS + (boundary - threshold) * RTO_MAX_MS;
+}
+
+function check<T extends number | boolean>(value: T, name: string): T {
+  if (name === 'settings.enabled') {
+    if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+    return value;
+  }
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!(Number.isFinite(value) && value >= 0)) throw outOfRange(name, 'a finite number >= 0', value);
+  return value;
+}
+
