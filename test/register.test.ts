@@ -156,7 +156,10 @@ describe('an unmodified program under the preload', () => {
       const dir = join(scratch, name, 'node_modules', 'tcp-keepalive');
       cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
       cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-      symlinkSync(join(ROOT, 'build'), join(dir, 'build'));
+      // The addon, wherever this checkout has it (npm pack's prebuildify leaves build/ without one).
+      for (const binaries of ['build', 'prebuilds']) {
+        if (existsSync(join(ROOT, binaries))) symlinkSync(join(ROOT, binaries), join(dir, binaries));
+      }
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
       return join(dir, 'dist', 'register.js');
     });
