@@ -5,6 +5,7 @@
 // both have aggressive keepalive (idle 1 s/interval 1 s/count 2), only one
 // has userTimeout 3000. Each writes after the vanish.
 import { expect, it } from 'vitest';
+import { detectionTime } from '../../lib/index.js';
 import { JIFFY_S, describeNetwork, offsets, openConnection, sleep, traceSocket, useLab, wallClock } from './harness.js';
 
 const SURVIVAL_S = 15;
@@ -71,8 +72,13 @@ describeNetwork('scenario 4: data in flight', () => {
     expect(plainTrace.retransmissions.length).toBeGreaterThanOrEqual(4);
     expect(plainTrace.received.filter((p) => p.time >= plainStart)).toEqual([]);
 
+    // detectionTime: the data-in-flight path is bounded by the user timeout, or else
+    // by tcp_retries2 (15 minutes with the defaults, far beyond the 15 s watched here).
+    const expected = detectionTime({ ...keepalive, enabled: true, userTimeout: USER_TIMEOUT_MS, retries2: 15 });
+    expect(expected).toMatchObject({ dataInFlight: USER_TIMEOUT_MS, dataInFlightBy: 'user-timeout' });
+    expect(detectionTime({ ...keepalive, enabled: true, userTimeout: 0, retries2: 15 }).dataInFlight / 1000).toBeGreaterThan(SURVIVAL_S);
     expect(failure).toMatchObject({ event: 'error', code: 'ETIMEDOUT' });
-    expect(detected).toBeGreaterThanOrEqual(USER_TIMEOUT_MS / 1000 - JIFFY_S);
+    expect(detected).toBeGreaterThanOrEqual(expected.dataInFlight / 1000 - JIFFY_S);
     expect(detected).toBeLessThanOrEqual(LATEST_S);
     expect(boundedTrace.probes).toEqual([]);
   }, 60_000);

@@ -53,6 +53,8 @@ export async function proveDeadPeerDetected(lab: Lab, spec: DeadPeerCase): Promi
   await peer.write(peerId, 'last words');
   await observer.received(observerId, 'last words', 5000, from);
   await sleep(100); // let the observer's ACK go out before the wire goes dead
+  // The unanswered-probe counter as the observer reads it (getTcpInfo), every 100 ms.
+  await observer.request('watchTcpInfo', { id: observerId, everyMs: 100 });
   const vanishedAt = await lab.vanish(peerIf);
 
   const window = detectionWindow(spec.settings.idle, spec.settings.interval, spec.settings.count);
@@ -90,6 +92,17 @@ export async function proveDeadPeerDetected(lab: Lab, spec: DeadPeerCase): Promi
   for (const gap of spacing) {
     expect(gap).toBeGreaterThanOrEqual(spec.settings.interval / 1000 - JIFFY_S);
     expect(gap).toBeLessThanOrEqual((spec.settings.interval / 1000) * (9 / 8) + 0.1);
+  }
+  // getTcpInfo's probe counter climbs 0, 1, 2 … as tcpdump sees the probes go out.
+  const readings = observer.events.filter((e) => e.event === 'tcpinfo' && e.id === observerId && e.t > vanishedAt);
+  const climbs = readings.map((e) => Number(e.probes)).filter((probes, i, all) => i === 0 || probes !== all[i - 1]);
+  console.log(`[${spec.scenario}] getTcpInfo probes over time: ${climbs.join(' -> ')} (${readings.length} readings)`);
+  expect(climbs).toEqual(Array.from({ length: spec.settings.count + 1 }, (_, k) => k));
+  for (let k = 1; k <= spec.settings.count; k++) {
+    const firstSeen = readings.find((e) => Number(e.probes) >= k)!.t;
+    // Read after the k-th probe left (the capture's clock is the same wall clock), within one polling period.
+    expect(firstSeen).toBeGreaterThanOrEqual(probeTimes[k - 1] - 0.005);
+    expect(firstSeen - probeTimes[k - 1]).toBeLessThan(0.25);
   }
   // The kernel gives up with a RST (tcp_keepalive_timer), just before Node hears of it.
   expect(trace.reset).toBeDefined();

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, it } from 'vitest';
-import type { KeepAliveState } from '../../lib/index.js';
+import { detectionTime, type KeepAliveState } from '../../lib/index.js';
 import { requireOrSkip } from '../helpers/prerequisites.js';
 import { type Packet, parsePcap } from './pcap.js';
 
@@ -607,7 +607,8 @@ export class Capture {
  */
 export const JIFFY_S = 0.01;
 export function detectionWindow(idleMs: number, intervalMs: number, count: number) {
-  const expected = (idleMs + intervalMs * count) / 1000;
+  // The library's own formula (detectionTime) is what every scenario checks against.
+  const expected = detectionTime({ enabled: true, idle: idleMs, interval: intervalMs, count, userTimeout: 0, retries2: 15 }).idle! / 1000;
   return { expected, earliest: expected - JIFFY_S, latest: expected * (9 / 8) + 0.25 };
 }
 

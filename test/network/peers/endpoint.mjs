@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
-import { setKeepAlive, getKeepAlive } from '../../../dist/index.mjs';
+import { setKeepAlive, getKeepAlive, getTcpInfo, systemDefaults } from '../../../dist/index.mjs';
 
 // A stray endpoint must never outlive its test, even if the test process is
 // killed without a chance to clean up.
@@ -73,6 +73,20 @@ const handlers = {
   nodeSetKeepAlive(command) {
     socketFor(command).setKeepAlive(command.enable, command.initialDelay);
     return getKeepAlive(socketFor(command));
+  },
+  // Reports getTcpInfo every `everyMs` as 'tcpinfo' events until the socket closes.
+  watchTcpInfo(command) {
+    const socket = socketFor(command);
+    const timer = setInterval(() => {
+      if (socket.destroyed) return clearInterval(timer);
+      const info = getTcpInfo(socket);
+      emit({ event: 'tcpinfo', id: command.id, probes: info.probes, lastDataReceived: info.lastDataReceived, state: info.state });
+    }, command.everyMs);
+    socket.on('close', () => clearInterval(timer));
+    return null;
+  },
+  systemDefaults() {
+    return systemDefaults();
   },
   write(command) {
     socketFor(command).write(command.text);
