@@ -114,6 +114,18 @@ static double run_get(int fd, long n) {
   return (double)(now_ns() - start) / (double)n;
 }
 
+static double run_info(int fd, long n) {
+  struct tcp_info info;
+  uint64_t start = now_ns();
+  for (long i = 0; i < n; i++) {
+    socklen_t length = sizeof(info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0)
+      die("getsockopt");
+    sink = info.tcpi_rtt + info.tcpi_probes;
+  }
+  return (double)(now_ns() - start) / (double)n;
+}
+
 static void *idle_thread(void *unused) {
   (void)unused;
   for (;;) pause();
@@ -143,6 +155,8 @@ static int serve(int fd) {
       printf("%.3f\n", run_set(fd, n));
     } else if (sscanf(line, "get %ld", &n) == 1 && n > 0) {
       printf("%.3f\n", run_get(fd, n));
+    } else if (sscanf(line, "info %ld", &n) == 1 && n > 0) {
+      printf("%.3f\n", run_info(fd, n));
     } else if (strncmp(line, "quit", 4) == 0) {
       break;
     } else {

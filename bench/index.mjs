@@ -81,7 +81,7 @@ if (!existsSync(join(here, '..', 'dist', 'index.js'))) {
   console.error('bench: dist/ is missing: run `npm run build` first');
   process.exit(2);
 }
-const { setKeepAlive, getKeepAlive } = require('../dist/index.js');
+const { setKeepAlive, getKeepAlive, getTcpInfo } = require('../dist/index.js');
 // The same module instance the library uses (one require cache).
 const { binding } = require('../dist/binding.js');
 
@@ -324,6 +324,19 @@ function makeVariants(socket, floor, floorMt) {
   });
   add(floorVariant('get-floor', floor, 'get', 'C floor: 5 x getsockopt, 1 thread', 5));
   add(floorVariant('get-floor-mt', floorMt, 'get', 'C floor: 5 x getsockopt, +1 idle thread', 5));
+  add({
+    id: 'info', group: 'info', label: 'tcp-keepalive getTcpInfo(socket)', syscalls: 1,
+    run(n) {
+      let s = 0;
+      const t0 = hrtime();
+      for (let i = 0; i < n; i++) s += getTcpInfo(socket).rtt;
+      const ns = Number(hrtime() - t0) / n;
+      sink += s;
+      return ns;
+    },
+  });
+  add(floorVariant('info-floor', floor, 'info', 'C floor: getsockopt(TCP_INFO), 1 thread', 1));
+  add(floorVariant('info-floor-mt', floorMt, 'info', 'C floor: getsockopt(TCP_INFO), +1 idle thread', 1));
   return variants;
 }
 
@@ -436,6 +449,8 @@ async function main() {
     'set/node': ratio('set', 'set-node'),
     'set/set-floor-mt': ratio('set', 'set-floor-mt'),
     'get/get-floor-mt': ratio('get', 'get-floor-mt'),
+    'info/info-floor': ratio('info', 'info-floor'),
+    'info/info-floor-mt': ratio('info', 'info-floor-mt'),
     'set-raw/set-floor-mt': ratio('set-raw', 'set-floor-mt'),
     'get-raw/get-floor-mt': ratio('get-raw', 'get-floor-mt'),
     'node/set-floor-mt': ratio('set-node', 'set-floor-mt'),
@@ -507,7 +522,7 @@ async function main() {
     log('');
     const head = ['variant', 'sys', 'batch', 'median', 'p25', 'p75', 'min', 'x floor', 'x floor-mt'];
     const rows = [];
-    for (const group of ['set', 'get']) {
+    for (const group of ['set', 'get', 'info']) {
       if (rows.length) rows.push(null);
       for (const v of variants.filter((x) => x.group === group)) {
         const name = `${group}  ${v.label}`;
