@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { getKeepAlive, setKeepAlive } from '../dist/index.mjs';
+import { detectionTime, getKeepAlive, getTcpInfo, setKeepAlive } from '../dist/index.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,9 +37,11 @@ function show(title, state) {
   console.log(`  TCP_KEEPINTVL     ${state.interval / 1000} s`);
   console.log(`  TCP_KEEPCNT       ${state.count}`);
   console.log(`  TCP_USER_TIMEOUT  ${state.userTimeout ? `${state.userTimeout} ms` : '0 (system behaviour)'}`);
-  const worst = state.idle + state.interval * state.count;
+  // detectionTime follows the kernel's rules (with a user timeout the count is not consulted).
+  const worst = detectionTime({ ...state, enabled: true });
   // Linux timers fire up to 1/8 late, never early.
-  const detection = `${duration(worst)} (idle + interval x count), up to 1/8 later`;
+  const detection =
+    `${duration(worst.idle)} (${worst.idleBy === 'user-timeout' ? 'the user timeout cuts the probes short' : 'idle + interval x count'}), up to 1/8 later`;
   console.log(
     state.enabled
       ? `  an idle connection to a silent dead peer fails with ETIMEDOUT after ${detection}`
@@ -68,8 +70,18 @@ try {
 }
 show('What the kernel holds now, read back with getKeepAlive(socket):', getKeepAlive(client));
 
+const info = getTcpInfo(client);
+console.log(
+  `\nLive TCP state, getTcpInfo(socket): ${info.state}, rtt ${info.rtt} ms, rto ${info.rto} ms, ` +
+    `unanswered keepalive probes ${info.probes}, last data received ${info.lastDataReceived} ms ago`,
+);
+
 client.setKeepAlive(true, 20_000);
 show("After Node's own socket.setKeepAlive(true, 20000) (interval and count are reset by libuv):", getKeepAlive(client));
+
+setKeepAlive(client, { ...options, sticky: true });
+client.setKeepAlive(true, 25_000);
+show("With sticky: true, after Node's socket.setKeepAlive(true, 25000) again (the values stay):", getKeepAlive(client));
 
 client.destroy();
 peer.destroy();
