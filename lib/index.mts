@@ -1,6 +1,16 @@
 // ESM entry: the same functions as the CommonJS build, so both module systems
 // share one loaded addon.
-export { setKeepAlive, getKeepAlive, getTcpInfo, systemDefaults, detectionTime, inspectProcess } from './index.js';
+export {
+  setKeepAlive,
+  getKeepAlive,
+  getTcpInfo,
+  systemDefaults,
+  detectionTime,
+  inspectProcess,
+  keepAliveAgent,
+  keepAliveHttpsAgent,
+  withKeepAlive,
+} from './index.js';
 export type {
   KeepAliveOptions,
   KeepAliveState,
