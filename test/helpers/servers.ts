@@ -2,7 +2,7 @@
 // Redis on a scratch data directory, on loopback or inside a test network
 // namespace, stopped and removed when the test ends, every wait bounded.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,8 @@ export async function startPostgres(options: { host?: string; ns?: string } = {}
     timeout: 60_000,
   });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+  // initdb trusts loopback only; a client in a test namespace comes from the lab's /30.
+  if (options.ns) appendFileSync(join(data, 'pg_hba.conf'), 'host all all 10.201.0.0/16 trust\n');
   const server = supervise(
     inNamespace(options.ns, asPostgres([join(bin, 'postgres'), '-D', data, '-h', host, '-p', String(port), '-k', dir, '-c', 'fsync=off', '-c', 'log_min_messages=fatal'])),
   );

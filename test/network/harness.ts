@@ -304,8 +304,13 @@ export class Lab {
    * Starts an endpoint (peers/endpoint.mjs) inside `ns`; `nodeArgs` and `env`
    * run it as an unmodified program under a preload, for example.
    */
-  async endpoint(ns: string, label: string, launch: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Endpoint> {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...(launch.nodeArgs ?? []), ENDPOINT_SCRIPT], {
+  async endpoint(
+    ns: string,
+    label: string,
+    launch: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; script?: string; args?: string[] } = {},
+  ): Promise<Endpoint> {
+    const script = launch.script ?? ENDPOINT_SCRIPT;
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...(launch.nodeArgs ?? []), script, ...(launch.args ?? [])], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...launch.env },
     });
