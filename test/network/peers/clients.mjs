@@ -95,12 +95,14 @@ const kinds = {
     ws.on('error', failed);
   },
   async 'http-server'() {
-    http
-      .createServer((req, res) => {
-        if (req.url === '/slow') return emit({ event: 'slow-request' }); // never answered
-        res.end('ok');
-      })
-      .listen(port, host, () => emit({ event: 'listening' }));
+    const server = http.createServer((req, res) => {
+      if (req.url === '/slow') return emit({ event: 'slow-request' }); // never answered
+      res.end('ok');
+    });
+    // Keep idle connections a minute (and tell clients so, in Keep-Alive:
+    // timeout=60, which undici follows), as servers behind load balancers do.
+    server.keepAliveTimeout = 60_000;
+    server.listen(port, host, () => emit({ event: 'listening' }));
   },
 };
 
