@@ -9,7 +9,18 @@
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "conditions": [
-        ["OS=='linux'", {"sources": ["src/keepalive_linux.cc"]}]
+        ["OS=='linux'", {
+          "sources": ["src/keepalive_linux.cc"],
+          "defines": ["_GNU_SOURCE"],
+          "ldflags": ["-Wl,--version-script=<(module_root_dir)/src/exports.map"]
+        }],
+        ["OS=='mac'", {
+          "sources": ["src/keepalive_darwin.cc"],
+          "xcode_settings": {
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "OTHER_CPLUSPLUSFLAGS": ["-Wall", "-Wextra", "-fvisibility=hidden"]
+          }
+        }]
       ],
       "configurations": {
         "Release": {"cflags_cc": ["-O3"]}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cross-compiles the linux-arm64 prebuild on an x86_64 Linux machine:
-#   prebuilds/linux-arm64/tcp-keepalive.node
+#   prebuilds/linux-arm64/tcp-keepalive.glibc.node
 # next to the linux-x64 one that `npm run prebuilds:x64` makes, so one package
 # serves both. N-API headers are the same on every architecture, so the
 # machine's own Node headers (nodedir) are all node-gyp needs; only the
@@ -60,7 +60,7 @@ ln -s "$root/node_modules" "$staging/node_modules"
 # strip cannot read an aarch64 file.
 log="$staging/build.log"
 if ! CC="${cross}gcc" CXX="${cross}g++" LINK="${cross}g++" AR="${cross}ar" \
-  "$prebuildify" --napi --strip --strip-bin "${cross}strip" --arch arm64 --cwd "$staging" >"$log" 2>&1; then
+  "$prebuildify" --napi --tag-libc --strip --strip-bin "${cross}strip" --arch arm64 --cwd "$staging" >"$log" 2>&1; then
   cat "$log" >&2
   fail "build failed (log above)"
 fi
@@ -68,7 +68,7 @@ if grep -E 'warning:' "$log" >&2; then
   echo "prebuild-arm64: compiler warnings above" >&2
 fi
 
-built="$staging/prebuilds/linux-arm64/tcp-keepalive.node"
+built="$staging/prebuilds/linux-arm64/tcp-keepalive.glibc.node"
 [ -f "$built" ] || fail "prebuildify made no $built"
 # The one check that matters: the file is for AArch64, not the host.
 "${cross}readelf" -h "$built" | grep -Eq 'Machine:[[:space:]]+AArch64' ||
@@ -79,6 +79,6 @@ built="$staging/prebuilds/linux-arm64/tcp-keepalive.node"
 # next to the target, then rename over it, so a reader never sees half a file.
 dest="$out/prebuilds/linux-arm64"
 mkdir -p "$dest"
-cp "$built" "$dest/.tcp-keepalive.node.tmp"
-mv -f "$dest/.tcp-keepalive.node.tmp" "$dest/tcp-keepalive.node"
-echo "prebuild-arm64: wrote $dest/tcp-keepalive.node"
+cp "$built" "$dest/.tcp-keepalive.glibc.node.tmp"
+mv -f "$dest/.tcp-keepalive.glibc.node.tmp" "$dest/tcp-keepalive.glibc.node"
+echo "prebuild-arm64: wrote $dest/tcp-keepalive.glibc.node"

@@ -12,7 +12,7 @@
 
 #include "keepalive.h"
 
-namespace tcp_keepalive {
+namespace tcp_keepalive_addon {
 namespace {
 
 // Slot layout: one slot per Option, then the bookkeeping slots.
@@ -167,7 +167,7 @@ class Binding : public Napi::Addon<Binding> {
 };
 
 }  // namespace
-}  // namespace tcp_keepalive
+}  // namespace tcp_keepalive_addon
 
-using tcp_keepalive::Binding;
+using tcp_keepalive_addon::Binding;
 NODE_API_ADDON(Binding)

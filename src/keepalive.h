@@ -1,10 +1,12 @@
 // Platform layer: the keepalive operations every OS file implements.
-// One source file per OS family (keepalive_linux.cc, later keepalive_darwin.cc,
-// keepalive_freebsd.cc), picked in binding.gyp. No Node or N-API types here.
-#ifndef TCP_KEEPALIVE_KEEPALIVE_H_
-#define TCP_KEEPALIVE_KEEPALIVE_H_
+// One source file per OS family (keepalive_linux.cc, keepalive_darwin.cc,
+// later keepalive_freebsd.cc), picked in binding.gyp. No Node or N-API types
+// here. The namespace is not `tcp_keepalive`: Winsock declares a struct of
+// that name.
+#ifndef TCP_KEEPALIVE_ADDON_KEEPALIVE_H_
+#define TCP_KEEPALIVE_ADDON_KEEPALIVE_H_
 
-namespace tcp_keepalive {
+namespace tcp_keepalive_addon {
 
 // The options in the order a set applies them. SO_KEEPALIVE comes last so
 // that a call refused part way never turns keepalive on.
@@ -72,6 +74,6 @@ int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]);
 int InspectProcessSocket(int pid, int target_fd, int values[kOptionCount],
                          unsigned int info[kInfoFieldCount], const char** step);
 
-}  // namespace tcp_keepalive
+}  // namespace tcp_keepalive_addon
 
-#endif  // TCP_KEEPALIVE_KEEPALIVE_H_
+#endif  // TCP_KEEPALIVE_ADDON_KEEPALIVE_H_

@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace tcp_keepalive {
+namespace tcp_keepalive_addon {
 
 namespace {
 
@@ -140,4 +140,4 @@ int InspectProcessSocket(int pid, int target_fd, int values[kOptionCount],
   return error;
 }
 
-}  // namespace tcp_keepalive
+}  // namespace tcp_keepalive_addon

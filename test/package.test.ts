@@ -89,12 +89,13 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     const cache = await config('cache');
     const registry = await config('registry');
 
-    const pack = await run('npm', ['pack', '--pack-destination', packDir], { cwd: ROOT, env: process.env, timeoutMs: 180_000 });
+    // prepack builds four binaries; the musl ones compile zig's libc++ the first time (minutes).
+    const pack = await run('npm', ['pack', '--pack-destination', packDir], { cwd: ROOT, env: process.env, timeoutMs: 600_000 });
     expect(pack.code, explain(pack)).toBe(0);
     const made = readdirSync(packDir).filter((file) => file.endsWith('.tgz'));
     expect(made, explain(pack)).toHaveLength(1);
     tarball = join(packDir, made[0]);
-    proven(`npm pack (prepack: build:ts, prebuilds:x64, prebuilds:arm64) made ${tarball.slice(work.length + 1)} in ${pack.ms} ms`);
+    proven(`npm pack (prepack: build:ts, prebuilds:x64, prebuilds:arm64, prebuilds:musl) made ${tarball.slice(work.length + 1)} in ${pack.ms} ms`);
 
     const list = await run('tar', ['tzf', tarball], { cwd: work, env: process.env, timeoutMs: 30_000 });
     expect(list.code, explain(list)).toBe(0);
@@ -102,7 +103,7 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     const manifest = await run('tar', ['xzOf', tarball, 'package/package.json'], { cwd: work, env: process.env, timeoutMs: 30_000 });
     expect(manifest.code, explain(manifest)).toBe(0);
     packedManifest = JSON.parse(manifest.stdout);
-    const prebuilds = entries.filter((entry) => new RegExp(`^package/prebuilds/${TARGET}/[^/]+\\.node$`).test(entry));
+    const prebuilds = entries.filter((entry) => new RegExp(`^package/prebuilds/${TARGET}/[^/]+\\.glibc\\.node$`).test(entry));
     prebuildEntry = prebuilds.length === 1 ? prebuilds[0] : '';
 
     // A bin directory with the real node and npm, and a poisoned stand-in for
@@ -131,20 +132,24 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     ]) {
       if (process.env[key] !== undefined) bareEnv[key] = process.env[key];
     }
-  }, 300_000);
+  }, 700_000);
 
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it(`ships prebuilds/${TARGET}, dist for require and import, and no build or dev-only trees`, () => {
-    expect(prebuildEntry, `want exactly one prebuilds/${TARGET}/*.node in:\n${entries.join('\n')}`).not.toBe('');
+    expect(prebuildEntry, `want exactly one prebuilds/${TARGET}/*.glibc.node in:\n${entries.join('\n')}`).not.toBe('');
     const required = [
       'package/package.json',
       'package/README.md',
       'package/LICENSE',
-      // prepack cross-compiles this one too (scripts/prebuild-arm64.sh).
-      'package/prebuilds/linux-arm64/tcp-keepalive.node',
+      // prepack cross-compiles these too: glibc arm64 (scripts/prebuild-arm64.sh),
+      // musl x64 and arm64 (scripts/prebuild-musl.sh).
+      'package/prebuilds/linux-x64/tcp-keepalive.glibc.node',
+      'package/prebuilds/linux-x64/tcp-keepalive.musl.node',
+      'package/prebuilds/linux-arm64/tcp-keepalive.glibc.node',
+      'package/prebuilds/linux-arm64/tcp-keepalive.musl.node',
       'package/dist/index.js',
       'package/dist/index.mjs',
       'package/dist/index.d.ts',

@@ -99,8 +99,8 @@ if (skip) rmSync(work, { recursive: true, force: true });
 
 /** The scratch package: package.json, binding.gyp, src/, dist/ and prebuilds/, with the repo's node_modules linked in. */
 const pkg = join(work, 'package');
-const arm64Addon = join(pkg, 'prebuilds', 'linux-arm64', 'tcp-keepalive.node');
-const x64Addon = join(pkg, 'prebuilds', 'linux-x64', 'tcp-keepalive.node');
+const arm64Addon = join(pkg, 'prebuilds', 'linux-arm64', 'tcp-keepalive.glibc.node');
+const x64Addon = join(pkg, 'prebuilds', 'linux-x64', 'tcp-keepalive.glibc.node');
 
 interface ProbeResult {
   arch: string;
@@ -194,7 +194,7 @@ describe.skipIf(skip)('the linux-arm64 prebuild, cross-compiled', () => {
 
   it('writes one stripped AArch64 addon that needs no newer glibc or libstdc++ than the arm64 node', async () => {
     expect(readdirSync(join(pkg, 'prebuilds')).sort()).toEqual(['linux-arm64', 'linux-x64']);
-    expect(readdirSync(join(pkg, 'prebuilds', 'linux-arm64'))).toEqual(['tcp-keepalive.node']);
+    expect(readdirSync(join(pkg, 'prebuilds', 'linux-arm64'))).toEqual(['tcp-keepalive.glibc.node']);
     expect(elfMachine(arm64Addon)).toBe(EM_AARCH64);
     expect(elfMachine(x64Addon)).toBe(62); // EM_X86_64
 
