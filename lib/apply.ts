@@ -1,7 +1,9 @@
 // The path every set takes once its options are validated: setKeepAlive and
 // the preload (which validates its options once, not per socket) share it.
 import { Server, type Socket } from 'node:net';
+import { binding } from './binding.js';
 import { applyOnConnect } from './connecting.js';
+import { setWithNode } from './fallback.js';
 import { applyValues } from './kernel.js';
 import { merge, type KernelValues } from './options.js';
 import { pin, pinnedValues, pinsExist, unpin } from './sticky.js';
@@ -9,6 +11,11 @@ import { PENDING, resolveFd } from './target.js';
 
 /** Resolves the fd once and applies `values` (or defers them to 'connect'); throws what the kernel refuses. */
 export function setValues(target: Socket | Server, values: KernelValues): void {
+  if (NO_ADDON) {
+    setWithNode(target, values);
+    if (values.sticky === 1 && !(target instanceof Server)) pin(target, merge(pinnedValues(target) ?? values, values), setValues);
+    return;
+  }
   const fd = resolveFd(target);
   if (target instanceof Server) {
     applyValues(fd, values);
@@ -23,11 +30,13 @@ export function setValues(target: Socket | Server, values: KernelValues): void {
     applyValues(fd, values);
   }
   if (values.sticky === 1 || (values.sticky === -1 && pinned !== undefined)) {
-    pin(target, merge(pinned ?? values, values));
+    pin(target, merge(pinned ?? values, values), setValues);
   } else if (values.sticky === 0 && pinned !== undefined) {
     unpin(target);
   }
 }
+
+const NO_ADDON = binding === null;
 
 // net.createServer({ keepAlive: true }) makes Node set its own values on every
 // accepted socket, over what the socket inherited from the listener. Values set

@@ -1,5 +1,8 @@
 // Loads the native addon: a prebuilt binary from prebuilds/<platform>-<arch>/
-// or a local build from build/, whichever node-gyp-build finds first.
+// or a local build from build/, whichever node-gyp-build finds first. On Linux
+// a missing binary is an install problem and loading fails with a clear error;
+// elsewhere (macOS, Windows, the BSDs: nothing prebuilt yet) the library runs
+// on Node's own API instead (lib/fallback.ts), and `binding` is null.
 import { join, sep } from 'node:path';
 
 /** What src/binding.cc exports. */
@@ -54,11 +57,17 @@ export interface Binding {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const nodeGypBuild: (dir: string) => unknown = require('node-gyp-build');
 
-function load(): Binding {
+/** Platforms whose prebuilds ship: a missing binary there is an error, not a reason to fall back. */
+const NATIVE_PLATFORMS = new Set(['linux']);
+
+function load(): Binding | null {
+  // Only for the tests of the fallback path on Linux (test/fallback.test.ts).
+  if (process.env.TCP_KEEPALIVE_FORCE_FALLBACK === '1') return null;
   const packageDir = join(__dirname, '..');
   try {
     return nodeGypBuild(packageDir) as Binding;
   } catch (cause) {
+    if (!NATIVE_PLATFORMS.has(process.platform)) return null;
     const target = `${process.platform}-${process.arch}`;
     // Installed as a dependency it sits in node_modules; anywhere else it is a
     // clone of the repository, which is built in place.
@@ -77,4 +86,44 @@ function load(): Binding {
   }
 }
 
-export const binding: Binding = load();
+export const binding: Binding | null = load();
+
+/** Thrown for what needs the native addon where it is not loaded. */
+export function unsupported(what: string, option?: string): Error {
+  return Object.assign(
+    new Error(
+      `tcp-keepalive: ${what} is not supported on ${process.platform} without the native addon ` +
+        `(Node's own socket.setKeepAlive is all there is here; see capabilities)`,
+    ),
+    { code: 'ERR_TCP_KEEPALIVE_UNSUPPORTED', platform: process.platform, ...(option === undefined ? {} : { option }) },
+  );
+}
+
+// Where the addon is not loaded, the modules that make native calls get this
+// stand-in: same slots, and every call throws ERR_TCP_KEEPALIVE_UNSUPPORTED.
+// The public functions check `binding === null` first, so these throws are a
+// backstop, never the path a caller normally meets.
+function standIn(): Binding {
+  const refuse = (what: string) => (): never => {
+    throw unsupported(what);
+  };
+  return {
+    set: refuse('setting options natively'),
+    get: refuse('reading keepalive values back'),
+    info: refuse('reading TCP_INFO'),
+    inspect: refuse('inspecting another process'),
+    slots: new Int32Array(8),
+    layout: { idle: 0, interval: 1, count: 2, userTimeout: 3, enabled: 4, failed: 5, fd: 6, result: 7 },
+    optionNames: ['TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_KEEPALIVE'],
+    infoSlots: new Uint32Array(13),
+    infoLayout: {
+      state: 0, retransmits: 1, probes: 2, backoff: 3, rtoUs: 4, rttUs: 5, rttVarUs: 6,
+      unacked: 7, lost: 8, totalRetrans: 9, lastDataSentMs: 10, lastDataRecvMs: 11, lastAckRecvMs: 12,
+    },
+    stateNames: [],
+    restoresOnFailure: false,
+  };
+}
+
+/** The addon, or where it is not loaded a stand-in whose calls throw ERR_TCP_KEEPALIVE_UNSUPPORTED. */
+export const native: Binding = binding ?? standIn();

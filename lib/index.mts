@@ -10,6 +10,7 @@ export {
   keepAliveAgent,
   keepAliveHttpsAgent,
   withKeepAlive,
+  capabilities,
 } from './index.js';
 export type {
   KeepAliveOptions,
@@ -23,4 +24,6 @@ export type {
   InspectedSocket,
   SocketEndpoint,
   SocketTimer,
+  Capabilities,
+  OptionSupport,
 } from './index.js';

@@ -7,6 +7,8 @@
  */
 import type { Server, Socket } from 'node:net';
 import { setValues } from './apply.js';
+import { binding, unsupported } from './binding.js';
+import { checkTarget } from './fallback.js';
 import { socketError } from './errors.js';
 import { readValues, type KeepAliveState } from './kernel.js';
 import { toKernelValues, type KeepAliveOptions } from './options.js';
@@ -17,6 +19,7 @@ export type { KeepAliveState } from './kernel.js';
 export type { KeepAliveSystemError } from './errors.js';
 export { getTcpInfo, type TcpInfo, type TcpState } from './tcp-info.js';
 export { systemDefaults, detectionTime, type SystemDefaults, type DetectionSettings, type DetectionTime } from './system.js';
+export { capabilities, type Capabilities, type OptionSupport } from './capabilities.js';
 export { keepAliveAgent, keepAliveHttpsAgent, withKeepAlive } from './agents.js';
 export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketTimer } from './inspect.js';
 
@@ -37,6 +40,10 @@ export function setKeepAlive<T extends Socket | Server>(target: T, options: Keep
 
 /** Reads the keepalive settings in force on a connected TCP socket or listening server, from the kernel. */
 export function getKeepAlive(target: Socket | Server): KeepAliveState {
+  if (binding === null) {
+    checkTarget(target);
+    throw unsupported('reading keepalive values back (getKeepAlive)');
+  }
   const fd = resolveFd(target);
   if (fd === PENDING) {
     throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its keepalive after 'connect'");

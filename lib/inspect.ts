@@ -4,7 +4,7 @@
 // keepalive options and TCP_INFO.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { binding } from './binding.js';
+import { binding as loaded, native as binding, unsupported } from './binding.js';
 import { invalidArgType, outOfRange, systemError } from './errors.js';
 import type { KeepAliveState } from './kernel.js';
 import { infoFromSlots, type TcpInfo } from './tcp-info.js';
@@ -47,6 +47,7 @@ const { slots, layout, stateNames } = binding;
 export function inspectProcess(pid: number): InspectedSocket[] {
   if (typeof pid !== 'number') throw invalidArgType('pid', 'of type number', pid);
   if (!(Number.isInteger(pid) && pid > 0)) throw outOfRange('pid', 'a positive integer', pid);
+  if (loaded === null || process.platform !== 'linux') throw unsupported('inspecting another process (inspectProcess)');
   const table = new Map<string, Omit<InspectedSocket, 'fd'>>();
   for (const [file, family] of [['tcp', 4], ['tcp6', 6]] as const) {
     let text = '';

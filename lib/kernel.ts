@@ -1,6 +1,6 @@
 // The one native call per operation: values go into the shared slots, the
 // addon makes every syscall, the result comes back through the slots.
-import { binding } from './binding.js';
+import { native as binding } from './binding.js';
 import { systemError } from './errors.js';
 import type { KernelValues } from './options.js';
 

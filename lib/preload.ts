@@ -15,6 +15,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import { Server, Socket } from 'node:net';
 import { setValues } from './apply.js';
+import { binding } from './binding.js';
+import { coreSetsIntervalAndCount } from './fallback.js';
 import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
 import { pin } from './sticky.js';
 
@@ -34,8 +36,31 @@ export function setPreloadOptions(next: PreloadOptions | null): void {
   // Validated here, once, so a bad value fails the caller, not a subscriber.
   toKernelValues(next);
   options = toKernelValues({ ...next, sticky: next.sticky ?? true });
+  if (binding === null) options = withoutUnsupported(options);
   if (!installed) install();
   installed = true;
+}
+
+// Without the addon, what Node cannot set is dropped once, with one warning,
+// rather than failing every socket.
+function withoutUnsupported(values: KernelValues): KernelValues {
+  const dropped: string[] = [];
+  const kept = { ...values };
+  if (kept.userTimeoutMs >= 0) {
+    dropped.push('user timeout');
+    kept.userTimeoutMs = -1;
+  }
+  if (!coreSetsIntervalAndCount && (kept.intervalSeconds >= 0 || kept.count >= 0)) {
+    dropped.push('interval and count');
+    kept.intervalSeconds = -1;
+    kept.count = -1;
+  }
+  if (dropped.length > 0) {
+    process.emitWarning(`tcp-keepalive/register: ${dropped.join(', ')} cannot be set on ${process.platform} without the native addon; setting the rest`, {
+      code: 'TCP_KEEPALIVE_PRELOAD',
+    });
+  }
+  return kept;
 }
 
 const configuredServers = new WeakSet<Server>();
@@ -87,7 +112,8 @@ function configureClient(socket: Socket): void {
 
 function onListen(message: unknown): void {
   const { server } = message as { server: Server };
-  if (options === null) return;
+  // Without the addon a listener takes only Node's idle: set sockets one by one instead.
+  if (options === null || binding === null) return;
   if (apply(server)) configuredServers.add(server);
 }
 
@@ -97,7 +123,7 @@ function onAccepted(message: unknown): void {
   const server = (socket as unknown as { server?: Server }).server;
   if (server !== undefined && configuredServers.has(server) && !nodeSetKeepAlive(socket)) {
     // Inherited from the listener: nothing to set, only the pin to remember.
-    if (options.sticky === 1) pin(socket, options);
+    if (options.sticky === 1) pin(socket, options, setValues);
     return;
   }
   apply(socket);

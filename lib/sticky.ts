@@ -7,10 +7,7 @@
 // the pinned values of that socket (if any) are put back. Sockets that are not
 // pinned pay one WeakMap lookup per call (measured in bench/).
 import { Socket } from 'node:net';
-import { applyOnConnect } from './connecting.js';
-import { applyValues } from './kernel.js';
 import type { KernelValues } from './options.js';
-import { PENDING, resolveFd } from './target.js';
 
 type NodeSetKeepAlive = (this: Socket, enable?: unknown, initialDelay?: unknown, interval?: unknown, count?: unknown) => Socket;
 
@@ -18,6 +15,15 @@ type NodeSetKeepAlive = (this: Socket, enable?: unknown, initialDelay?: unknown,
 const pins = new WeakMap<Socket, KernelValues>();
 
 let original: NodeSetKeepAlive | undefined;
+// How pinned values go back on: the library's own set path (lib/apply.ts),
+// handed over by the first pin.
+let setPinned: (socket: Socket, values: KernelValues) => void = () => {};
+
+/** Node's own socket.setKeepAlive, never the guard: for the fallback path, which must not re-enter it. */
+export function nodeSetKeepAlive(socket: Socket, ...args: unknown[]): Socket {
+  const method = original ?? (Socket.prototype as unknown as { setKeepAlive: NodeSetKeepAlive }).setKeepAlive;
+  return method.call(socket, ...(args as [unknown, unknown, unknown, unknown]));
+}
 
 /**
  * Wraps Node's method once. A second copy of this package wraps the first
@@ -54,18 +60,20 @@ function reapply(socket: Socket, pinned: KernelValues, enable: boolean): void {
     ? { ...pinned, userTimeoutMs: -1 }
     : { enabled: 0, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
   try {
-    const fd = resolveFd(socket);
-    if (fd === PENDING) applyOnConnect(socket, values);
-    else applyValues(fd, values);
+    setPinned(socket, values);
   } catch (error) {
     process.emitWarning(error as Error);
   }
 }
 
-/** Pins values on a socket (the caller merges them with earlier pins). */
-export function pin(socket: Socket, values: KernelValues): void {
+/**
+ * Pins values on a socket (the caller merges them with earlier pins);
+ * `set` is how they go back on after each of Node's calls.
+ */
+export function pin(socket: Socket, values: KernelValues, set: (socket: Socket, values: KernelValues) => void): void {
   // The enable flag is not pinned: Node's setKeepAlive(false) still turns keepalive off.
   pins.set(socket, { ...values, enabled: -1, sticky: 1 });
+  setPinned = set;
   installGuard();
 }
 

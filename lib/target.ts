@@ -5,7 +5,7 @@ import { Server, Socket } from 'node:net';
 import { invalidArgType, invalidArgValue, socketError } from './errors.js';
 
 /** What Node's internal handle objects look like to us. */
-interface Handle {
+export interface Handle {
   fd?: number;
   _parent?: Handle;
 }
@@ -69,7 +69,7 @@ let tcpClass: unknown;
 
 // The innermost handle is libuv's: `TCP` for TCP, `Pipe` for Unix domain
 // sockets and named pipes, something else for TLS over a JavaScript stream.
-function checkTcp(handle: Handle, target: Target): void {
+export function checkTcp(handle: Handle, target: Target): void {
   if (handle.constructor === tcpClass) return;
   let inner = handle;
   while (inner._parent) inner = inner._parent;

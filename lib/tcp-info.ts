@@ -1,7 +1,8 @@
 // getTcpInfo: what the kernel knows about a connection's liveness right now,
 // from one getsockopt(TCP_INFO).
 import type { Server, Socket } from 'node:net';
-import { binding } from './binding.js';
+import { binding as loaded, native as binding, unsupported } from './binding.js';
+import { checkTarget } from './fallback.js';
 import { socketError, systemError } from './errors.js';
 import { PENDING, resolveFd } from './target.js';
 
@@ -44,9 +45,14 @@ export interface TcpInfo {
 }
 
 const { infoSlots, infoLayout: F, stateNames, slots, layout } = binding;
+const NATIVE = loaded !== null;
 
 /** Reads the live TCP state of a connected TCP socket (or listener): one syscall. */
 export function getTcpInfo(target: Socket | Server): TcpInfo {
+  if (!NATIVE) {
+    checkTarget(target);
+    throw unsupported('reading TCP_INFO (getTcpInfo)');
+  }
   const fd = resolveFd(target);
   if (fd === PENDING) {
     throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its TCP_INFO after 'connect'");

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { binding } from '../lib/binding.js';
+import { native as binding } from '../lib/binding.js';
 import { requireOrSkip } from './helpers/prerequisites.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcp-keepalive-seccomp-'));

@@ -168,7 +168,7 @@ describe.skipIf(skip)('the linux-arm64 prebuild, cross-compiled', () => {
         timeoutMs: 90_000,
       }),
       run('bash', [SCRIPT, pkg], { cwd: ROOT, env, timeoutMs: 90_000 }),
-      run(process.execPath, [join(ROOT, 'node_modules', 'prebuildify', 'bin.js'), '--napi', '--strip', '--cwd', pkg], { cwd: pkg, env, timeoutMs: 90_000 }),
+      run(process.execPath, [join(ROOT, 'node_modules', 'prebuildify', 'bin.js'), '--napi', '--strip', '--tag-libc', '--cwd', pkg], { cwd: pkg, env, timeoutMs: 90_000 }),
     ]);
     expect(tsc.code, explain(tsc)).toBe(0);
     expect(arm64.code, explain(arm64)).toBe(0);
