@@ -63,6 +63,20 @@ function hadHandle(socket: Socket): boolean {
   return typeof id === 'number' && id >= 0;
 }
 
+// Bun's net (https://bun.sh) gives TCP sockets, Unix domain sockets and
+// listeners plain-object handles with a real fd; there the addresses tell TCP
+// apart (a TCP socket has a port, a pipe has a path). Node keeps its class check.
+const IS_BUN = typeof (process.versions as { bun?: unknown }).bun === 'string';
+
+function bunTcp(target: Target): boolean {
+  if (target instanceof Server) {
+    const address = target.address();
+    return typeof address === 'object' && address !== null && typeof address.port === 'number';
+  }
+  // Still connecting: checked again when the deferred options apply on 'connect'.
+  return target.connecting || typeof target.localPort === 'number';
+}
+
 // Node's TCP handle class, learned from the first handle named 'TCP' so that
 // later checks compare identity instead of reading the native class name.
 let tcpClass: unknown;
@@ -75,13 +89,15 @@ export function checkTcp(handle: Handle, target: Target): void {
   while (inner._parent) inner = inner._parent;
   const kind = inner.constructor?.name;
   if (kind === 'TCP' && inner === handle) tcpClass = handle.constructor;
-  if (kind !== 'TCP') throw notTcp(kind, target);
+  if (kind !== 'TCP' && !(IS_BUN && bunTcp(target))) throw notTcp(kind, target);
 }
 
 function notTcp(kind: string | undefined, target: Target): TypeError {
   let what: string;
   if (kind === 'Pipe') {
     what = 'it is a Unix domain socket (pipe)';
+  } else if (IS_BUN) {
+    what = 'it has no TCP port (under Bun: a Unix domain socket, or not a TCP socket at all)';
   } else if (kind === 'Object' && target instanceof Server) {
     // cluster's round-robin mode gives each worker a stand-in object; the
     // listening socket lives in the primary, inside cluster.
