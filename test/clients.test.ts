@@ -198,3 +198,18 @@ describe('ws', () => {
     expect(getKeepAlive(await accepted)).toEqual(EXPECTED);
   });
 });
+
+describe('optional peers', () => {
+  it('importing the core (CommonJS and ESM) never loads undici, pg, ioredis or ws', async () => {
+    const { run } = await import('./helpers/run.js');
+    const script = `
+      require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))});
+      import(${JSON.stringify(join(__dirname, '..', 'dist', 'index.mjs'))}).then(() => {
+        const peers = Object.keys(require.cache).filter((file) => /node_modules\\/(undici|pg|ioredis|ws)\\//.test(file));
+        console.log(JSON.stringify(peers));
+      });`;
+    const result = await run(process.execPath, ['-e', script], { cwd: join(__dirname, '..'), env: process.env, timeoutMs: 20_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual([]);
+  });
+});
