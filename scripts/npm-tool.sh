@@ -13,6 +13,8 @@ dir="${TCP_KEEPALIVE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tcp-keepalive}/$
 tool="$dir/node_modules/$name/$inside"
 if [ ! -x "$tool" ]; then
   mkdir -p "$dir"
+  # A package.json of its own, or npm would install into a project above the cache.
+  [ -f "$dir/package.json" ] || echo '{"private": true}' >"$dir/package.json"
   (cd "$dir" && npm install --no-save --no-audit --no-fund --silent "$spec" >&2)
 fi
 [ -x "$tool" ] || { echo "npm-tool.sh: no $inside in $spec after installing it" >&2; exit 1; }
