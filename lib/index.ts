@@ -5,12 +5,13 @@
  * native call that does all the setsockopt calls; `getKeepAlive` makes one
  * native call that reads every value from the kernel.
  */
-import type { Server, Socket } from 'node:net';
+import { Socket, type Server } from 'node:net';
 import { setValues } from './apply.js';
 import { binding, unsupported } from './binding.js';
 import { checkTarget } from './fallback.js';
 import { socketError } from './errors.js';
-import { readValues, type KeepAliveState } from './kernel.js';
+import { applyValues, readValues, type KeepAliveState } from './kernel.js';
+import { pinsExist } from './sticky.js';
 import { toKernelValues, type KeepAliveOptions } from './options.js';
 import { PENDING, resolveFd } from './target.js';
 
@@ -31,10 +32,21 @@ export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketT
  * A socket that is still connecting gets the options first thing on 'connect'.
  * @returns the target, for chaining.
  */
+const FAST = binding !== null;
+
 export function setKeepAlive<T extends Socket | Server>(target: T, options: KeepAliveOptions | boolean): T {
   // Options first: reading them may run the caller's code (getters, proxies),
   // which must not get to swap the socket behind an fd resolved later.
-  setValues(target, toKernelValues(options));
+  const values = toKernelValues(options);
+  // The common case in one straight line: a connected socket, no pins.
+  if (FAST && values.sticky === -1 && !pinsExist() && target instanceof Socket) {
+    const fd = resolveFd(target);
+    if (fd !== PENDING) {
+      applyValues(fd, values);
+      return target;
+    }
+  }
+  setValues(target, values);
   return target;
 }
 
