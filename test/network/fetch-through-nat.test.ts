@@ -10,36 +10,12 @@ import { describeNetwork, useLab } from './harness.js';
 const NAT_TIMEOUT_S = 4;
 const PAUSE_MS = NAT_TIMEOUT_S * 3 * 1000;
 
-const natRuleset = `
-table ip lab_nat {
-  chain forward {
-    type filter hook forward priority filter; policy drop;
-    ct state established,related accept
-    iifname "to-client" oifname "to-server" tcp flags & (fin | syn | rst | ack) == syn ct state new accept
-  }
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "to-server" masquerade
-  }
-}
-`;
 
 describeNetwork('scenario 9: fetch through a NAT that forgets idle connections', () => {
   const lab = useLab('s9');
 
   it(`a pooled connection answers after ${PAUSE_MS / 1000} s idle only with keepalive below the NAT timeout`, async () => {
-    const clientNs = await lab.namespace('client');
-    const natNs = await lab.namespace('nat');
-    const serverNs = await lab.namespace('server');
-    const [, natClientIf] = await lab.link({ ns: clientNs, dev: 'to-nat' }, { ns: natNs, dev: 'to-client' }, '10.201.9.0');
-    const [, serverIf] = await lab.link({ ns: natNs, dev: 'to-server' }, { ns: serverNs, dev: 'to-nat' }, '10.201.9.4');
-    await lab.route(clientNs, '10.201.9.4/30', natClientIf.ip);
-    await lab.nft(natNs, natRuleset);
-    await lab.sysctl(natNs, {
-      'net.ipv4.ip_forward': 1,
-      'net.netfilter.nf_conntrack_tcp_loose': 0,
-      'net.netfilter.nf_conntrack_tcp_timeout_established': NAT_TIMEOUT_S,
-    });
+    const { clientNs, serverNs, serverIf } = await lab.natLab('10.201.9.0', NAT_TIMEOUT_S);
     const server = await program(lab, serverNs, 'http server', ['http-server', serverIf.ip, '8080', 'defaults']);
     await server.waitFor((e) => e.event === 'listening', 5000, 'the http server to listen');
 

@@ -222,6 +222,22 @@ export function useLab(tag: string): Lab {
   return lab;
 }
 
+const NAT_RULESET = `
+table ip lab_nat {
+  counter forgotten {}
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    iifname "to-client" oifname "to-server" tcp flags & (fin | syn | rst | ack) == syn ct state new accept
+    counter name "forgotten" drop
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "to-server" masquerade
+  }
+}
+`;
+
 export class Lab {
   private namespaces: string[] = [];
   private children = new Set<ChildProcess>();
@@ -269,6 +285,35 @@ export class Lab {
     await run(['ip', '-n', endA.ns, 'neigh', 'replace', endB.ip, 'lladdr', endB.mac, 'dev', endA.dev, 'nud', 'permanent']);
     await run(['ip', '-n', endB.ns, 'neigh', 'replace', endA.ip, 'lladdr', endA.mac, 'dev', endB.dev, 'nud', 'permanent']);
     return [endA, endB];
+  }
+
+  /**
+   * client — nat — server: the middle namespace routes with masquerade, a
+   * conntrack established-TCP timeout of `timeoutS` (per-namespace sysctl), no
+   * mid-stream pickup (nf_conntrack_tcp_loose=0) and a forward policy that
+   * drops every packet of no tracked connection (counted in
+   * `counter ip lab_nat forgotten`), as a home router or cloud NAT gateway does.
+   * `base` is the first of two /30s: client–nat, then nat–server.
+   */
+  async natLab(base: string, timeoutS: number): Promise<{ clientNs: string; natNs: string; serverNs: string; clientIf: Interface; serverIf: Interface }> {
+    const clientNs = await this.namespace('client');
+    const natNs = await this.namespace('nat');
+    const serverNs = await this.namespace('server');
+    const octets = base.split('.').map(Number);
+    const second = [...octets.slice(0, 3), octets[3] + 4].join('.');
+    const [clientIf, natClientIf] = await this.link({ ns: clientNs, dev: 'to-nat' }, { ns: natNs, dev: 'to-client' }, base);
+    const [, serverIf] = await this.link({ ns: natNs, dev: 'to-server' }, { ns: serverNs, dev: 'to-nat' }, second);
+    // The client reaches the server's /30 through the NAT; the server needs no
+    // route back, since masquerade makes every client look like the NAT's own address.
+    await this.route(clientNs, `${second}/30`, natClientIf.ip);
+    // The ruleset first: its ct expressions load nf_conntrack, which creates the sysctls below.
+    await this.nft(natNs, NAT_RULESET);
+    await this.sysctl(natNs, {
+      'net.ipv4.ip_forward': 1,
+      'net.netfilter.nf_conntrack_tcp_loose': 0,
+      'net.netfilter.nf_conntrack_tcp_timeout_established': timeoutS,
+    });
+    return { clientNs, natNs, serverNs, clientIf, serverIf };
   }
 
   /** A route to a /30 in another namespace (never a default route: nothing may leave the lab). */

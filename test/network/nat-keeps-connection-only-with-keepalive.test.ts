@@ -12,41 +12,11 @@ const NAT_TIMEOUT_S = 4;
 const IDLE_S = NAT_TIMEOUT_S * 3;
 const keepalive = { idle: 2000, interval: 1000, count: 3 }; // idle 2 s < NAT timeout 4 s
 
-const natRuleset = `
-table ip lab_nat {
-  counter forgotten {}
-  chain forward {
-    type filter hook forward priority filter; policy drop;
-    ct state established,related accept
-    iifname "to-client" oifname "to-server" tcp flags & (fin | syn | rst | ack) == syn ct state new accept
-    counter name "forgotten" drop
-  }
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "to-server" masquerade
-  }
-}
-`;
-
 describeNetwork('scenario 5: NAT keeps an idle connection only with keepalive', () => {
   const lab = useLab('s5');
 
   it(`after ${IDLE_S} s idle (3 × the NAT timeout of ${NAT_TIMEOUT_S} s) only the connection with keepalive idle 2 s gets an answer`, async () => {
-    const clientNs = await lab.namespace('client');
-    const natNs = await lab.namespace('nat');
-    const serverNs = await lab.namespace('server');
-    const [clientIf, natClientIf] = await lab.link({ ns: clientNs, dev: 'to-nat' }, { ns: natNs, dev: 'to-client' }, '10.201.5.0');
-    const [, serverIf] = await lab.link({ ns: natNs, dev: 'to-server' }, { ns: serverNs, dev: 'to-nat' }, '10.201.5.4');
-    // The client reaches the server's /30 through the NAT; the server needs no
-    // route back, since masquerade makes every client look like the NAT's own address.
-    await lab.route(clientNs, '10.201.5.4/30', natClientIf.ip);
-    // The ruleset first: its ct expressions load nf_conntrack, which creates the sysctls below.
-    await lab.nft(natNs, natRuleset);
-    await lab.sysctl(natNs, {
-      'net.ipv4.ip_forward': 1,
-      'net.netfilter.nf_conntrack_tcp_loose': 0,
-      'net.netfilter.nf_conntrack_tcp_timeout_established': NAT_TIMEOUT_S,
-    });
+    const { clientNs, natNs, serverNs, clientIf, serverIf } = await lab.natLab('10.201.5.0', NAT_TIMEOUT_S);
 
     const capture = await lab.capture(clientIf);
     const server = await lab.endpoint(serverNs, 'server');
