@@ -41,6 +41,8 @@ export async function proveClientDetects(lab: Lab, spec: ClientCase): Promise<vo
       await server.waitFor((e) => e.event === 'listening', 5000, 'the ws server to listen');
       const client = await program(lab, clientNs, `ws client (${mode})`, ['ws-client', serverIf.ip, String(8000 + i), 'defaults']);
       await client.waitFor((e) => e.event === 'open', 5000, 'the ws client to open');
+      // The server's own report of the connection can arrive after the client's 'open'.
+      await server.waitFor((e) => e.event === 'connected', 5000, 'the ws server to accept');
       observers.push(server);
     }
   } else {
