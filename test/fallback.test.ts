@@ -82,3 +82,43 @@ describe(`fallback without the addon, on Node ${process.version}`, () => {
     expect(byLocalPort(out.ports.off).keepAlive).toMatchObject({ enabled: false });
   });
 });
+
+describe(`the preload without the addon, on Node ${process.version}`, () => {
+  it('sets what Node can and warns once about what it dropped', async () => {
+    const script = `
+      const net = require('node:net');
+      process.on('warning', (w) => console.log(JSON.stringify({ warning: w.message })));
+      const server = net.createServer(() => {}).listen(0, '127.0.0.1', () => {
+        const client = net.connect(server.address().port, '127.0.0.1', () => {
+          setTimeout(() => console.log(JSON.stringify({ port: client.localPort })), 50);
+        });
+      });
+      process.stdin.resume();
+      process.stdin.on('end', () => process.exit(0));
+      setTimeout(() => process.exit(2), 20000).unref();`;
+    const child = spawn(process.execPath, ['--require', join(__dirname, '..', 'dist', 'register.js'), '-e', script], {
+      env: { ...process.env, TCP_KEEPALIVE_FORCE_FALLBACK: '1', KEEPIDLE: '30', KEEPINTVL: '10', KEEPCNT: '3', TCP_USER_TIMEOUT: '5000' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    onTestFinished(() => void child.kill('SIGKILL'));
+    const lines: Array<{ warning?: string; port?: number }> = [];
+    const reader = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    for await (const line of reader) {
+      lines.push(JSON.parse(line) as { warning?: string; port?: number });
+      if (lines.some((l) => l.port !== undefined)) break;
+    }
+    clearTimeout(timer);
+    const warnings = lines.filter((l) => l.warning !== undefined);
+    expect(warnings).toEqual([
+      { warning: expect.stringMatching(coreTiming ? /^tcp-keepalive\/register: user timeout cannot be set on linux without the native addon/ : /^tcp-keepalive\/register: user timeout, interval and count cannot be set/) },
+    ]);
+    const port = lines.find((l) => l.port !== undefined)!.port!;
+    const socket = inspectProcess(child.pid!).find((s) => s.local.port === port)!;
+    expect(socket.keepAlive).toEqual(
+      coreTiming
+        ? { enabled: true, idle: 30_000, interval: 10_000, count: 3, userTimeout: 0 }
+        : { enabled: true, idle: 30_000, interval: 1_000, count: 10, userTimeout: 0 },
+    );
+  });
+});
