@@ -9,31 +9,33 @@ import { merge, type KernelValues } from './options.js';
 import { pin, pinnedValues, pinsExist, unpin } from './sticky.js';
 import { PENDING, resolveFd } from './target.js';
 
-/** Resolves the fd once and applies `values` (or defers them to 'connect'); throws what the kernel refuses. */
+/**
+ * Applies `values` to a socket or server: natively (resolving the fd once, or
+ * deferring to 'connect'), or through Node's own API without the addon; then
+ * keeps the socket's pins up to date. Throws what the kernel refuses.
+ */
 export function setValues(target: Socket | Server, values: KernelValues): void {
-  if (NO_ADDON) {
-    setWithNode(target, values);
-    if (values.sticky === 1 && !(target instanceof Server)) pin(target, merge(pinnedValues(target) ?? values, values), setValues);
-    return;
-  }
-  const fd = resolveFd(target);
   if (target instanceof Server) {
-    applyValues(fd, values);
-    takeOverFromNode(target);
+    if (NO_ADDON) {
+      setWithNode(target, values);
+    } else {
+      applyValues(resolveFd(target), values);
+      takeOverFromNode(target);
+    }
     return;
   }
   // Until the first pin in this process, no socket can be pinned: skip the lookups.
   const pinned = pinsExist() ? pinnedValues(target) : undefined;
-  if (fd === PENDING) {
-    applyOnConnect(target, values.sticky === -1 && pinned !== undefined ? { ...values, sticky: 1 } : values);
+  const sticky = values.sticky === 1 || (values.sticky === -1 && pinned !== undefined);
+  if (NO_ADDON) {
+    setWithNode(target, values);
   } else {
-    applyValues(fd, values);
+    const fd = resolveFd(target);
+    if (fd === PENDING) applyOnConnect(target, sticky && values.sticky !== 1 ? { ...values, sticky: 1 } : values);
+    else applyValues(fd, values);
   }
-  if (values.sticky === 1 || (values.sticky === -1 && pinned !== undefined)) {
-    pin(target, merge(pinned ?? values, values), setValues);
-  } else if (values.sticky === 0 && pinned !== undefined) {
-    unpin(target);
-  }
+  if (sticky) pin(target, merge(pinned ?? values, values), setValues);
+  else if (values.sticky === 0 && pinned !== undefined) unpin(target);
 }
 
 const NO_ADDON = binding === null;

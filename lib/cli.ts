@@ -74,7 +74,7 @@ function main(argv: string[]): number {
 
 function defaultsCommand(json: boolean): number {
   const defaults = systemDefaults();
-  const detection = detectionTime({});
+  const detection = detectionTime(defaults); // the values just read: /proc once
   if (json) {
     console.log(JSON.stringify({ defaults, detection }, null, 2));
     return EXIT.ok;

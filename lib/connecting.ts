@@ -2,8 +2,9 @@
 // it connects: the fd it has now may be dropped (autoSelectFamily tries the
 // next address on a new fd), and Node re-applies its own stored keepalive in
 // afterConnect, just before 'connect', overwriting anything set earlier.
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { applyValues } from './kernel.js';
+import { nodeKeepAlive, sameNodeKeepAlive } from './node-state.js';
 import { merge, type KernelValues } from './options.js';
 import { resolveFd } from './target.js';
 
@@ -28,18 +29,13 @@ export function applyOnConnect(socket: Socket, values: KernelValues): void {
   socket.once('close', onClose);
 }
 
-/** The values still waiting for 'connect', if any. */
-export function pendingValues(socket: Socket): KernelValues | undefined {
-  return deferred.get(socket)?.values;
-}
-
 function onConnect(this: Socket): void {
   this.off('close', onClose);
   const entry = deferred.get(this);
   if (entry === undefined) return;
   deferred.delete(this);
   let values = entry.values;
-  if (!sameState(nodeKeepAlive(this), entry.nodeState)) {
+  if (!sameNodeKeepAlive(nodeKeepAlive(this), entry.nodeState)) {
     // Node's socket.setKeepAlive ran after our last call and changed Node's
     // setting: the later call wins, as on a connected socket. Node never sets
     // the user timeout, and pinned values (sticky) outlast Node's calls.
@@ -60,23 +56,4 @@ function onConnect(this: Socket): void {
 function onClose(this: Socket): void {
   this.off('connect', onConnect);
   deferred.delete(this);
-}
-
-// Node keeps what its own setKeepAlive asked for under private symbols
-// (kSetKeepAlive, kSetKeepAliveInitialDelay, and on Node >= 24.19 interval and
-// count); a change there between our call and 'connect' means Node's call came
-// later. The symbols are learned once from a socket that never connects:
-// Node's setKeepAlive on it only records the values.
-const NODE_KEEPALIVE: symbol[] = (() => {
-  const probe = new Socket();
-  (probe.setKeepAlive as (...args: unknown[]) => Socket)(true, 1000, 1000, 1);
-  return Object.getOwnPropertySymbols(probe).filter((symbol) => symbol.description?.startsWith('kSetKeepAlive'));
-})();
-
-function nodeKeepAlive(socket: Socket): unknown[] {
-  return NODE_KEEPALIVE.map((symbol) => (socket as unknown as Record<symbol, unknown>)[symbol]);
-}
-
-function sameState(a: unknown[], b: unknown[]): boolean {
-  return a.every((value, i) => value === b[i]);
 }

@@ -8,24 +8,12 @@
 // - never: reading values back, TCP_USER_TIMEOUT, TCP_INFO, other processes.
 import { Server, Socket } from 'node:net';
 import { unsupported } from './binding.js';
-import { invalidArgType, socketError } from './errors.js';
 import type { KernelValues } from './options.js';
 import { nodeSetKeepAlive } from './sticky.js';
-import { checkTcp, type Handle } from './target.js';
+import { checkTarget } from './target.js';
 
 /** Whether this Node's socket.setKeepAlive takes interval and count (Node >= 24.19, >= 26.4). */
 export const coreSetsIntervalAndCount = Socket.prototype.setKeepAlive.length >= 4;
-
-/** Checks the target the way the native path does, minus the fd (Windows has none to give). */
-export function checkTarget(target: unknown): void {
-  if (!(target instanceof Socket) && !(target instanceof Server)) {
-    throw invalidArgType('target', 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
-  }
-  const handle = (target as unknown as { _handle: Handle | null })._handle;
-  if (target instanceof Server && handle == null) throw socketError('ERR_SERVER_NOT_RUNNING', 'Server is not running.');
-  if (target instanceof Socket && handle == null && target.destroyed) throw socketError('ERR_SOCKET_CLOSED', 'Socket is closed');
-  if (handle != null) checkTcp(handle, target);
-}
 
 /** Applies what Node core can apply, after refusing (before any change) what it cannot. */
 export function setWithNode(target: Socket | Server, values: KernelValues): void {

@@ -8,12 +8,11 @@
 import { Socket, type Server } from 'node:net';
 import { setValues } from './apply.js';
 import { binding, unsupported } from './binding.js';
-import { checkTarget } from './fallback.js';
 import { socketError } from './errors.js';
 import { applyValues, readValues, type KeepAliveState } from './kernel.js';
 import { pinsExist } from './sticky.js';
 import { toKernelValues, type KeepAliveOptions } from './options.js';
-import { PENDING, resolveFd } from './target.js';
+import { PENDING, checkTarget, resolveFd } from './target.js';
 
 export type { KeepAliveOptions } from './options.js';
 export type { KeepAliveState } from './kernel.js';
@@ -24,6 +23,9 @@ export { capabilities, type Capabilities, type OptionSupport } from './capabilit
 export { keepAliveAgent, keepAliveHttpsAgent, withKeepAlive } from './agents.js';
 export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketTimer } from './inspect.js';
 
+// Without the addon every set goes through lib/fallback.ts (via setValues).
+const FAST = binding !== null;
+
 /**
  * Sets keepalive on a TCP socket (or on a listening server, whose accepted
  * sockets inherit it). `true`/`false` turns SO_KEEPALIVE on or off and keeps
@@ -32,8 +34,6 @@ export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketT
  * A socket that is still connecting gets the options first thing on 'connect'.
  * @returns the target, for chaining.
  */
-const FAST = binding !== null;
-
 export function setKeepAlive<T extends Socket | Server>(target: T, options: KeepAliveOptions | boolean): T {
   // Options first: reading them may run the caller's code (getters, proxies),
   // which must not get to swap the socket behind an fd resolved later.

@@ -17,6 +17,7 @@ import { Server, Socket } from 'node:net';
 import { setValues } from './apply.js';
 import { binding } from './binding.js';
 import { coreSetsIntervalAndCount } from './fallback.js';
+import { nodeEnabledKeepAlive } from './node-state.js';
 import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
 import { pin } from './sticky.js';
 
@@ -121,7 +122,9 @@ function onAccepted(message: unknown): void {
   const { socket } = message as { socket: Socket };
   if (options === null) return;
   const server = (socket as unknown as { server?: Server }).server;
-  if (server !== undefined && configuredServers.has(server) && !nodeSetKeepAlive(socket)) {
+  // The channel publishes after the 'connection' handlers ran: if one called
+  // Node's setKeepAlive, the inherited values are gone and need a set of their own.
+  if (server !== undefined && configuredServers.has(server) && !nodeEnabledKeepAlive(socket)) {
     // Inherited from the listener: nothing to set, only the pin to remember.
     if (options.sticky === 1) pin(socket, options, setValues);
     return;
@@ -150,15 +153,4 @@ function apply(target: Socket | Server): boolean {
     }
     return false;
   }
-}
-
-// Whether a 'connection' handler already called Node's socket.setKeepAlive
-// (the channel publishes after those handlers ran): then the inherited values
-// are gone and the socket needs a set of its own. Node's own flag, found once.
-let nodeFlag: symbol | null | undefined;
-function nodeSetKeepAlive(socket: Socket): boolean {
-  if (nodeFlag === undefined) {
-    nodeFlag = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'kSetKeepAlive') ?? null;
-  }
-  return nodeFlag !== null && (socket as unknown as Record<symbol, unknown>)[nodeFlag] === true;
 }

@@ -87,7 +87,7 @@ export function detectionTime(settingsOrSocket: DetectionSettings | Socket | Ser
   const needsDefaults = ['idle', 'interval', 'count', 'retries2'].some((key) => given[key as keyof DetectionSettings] === undefined);
   const defaults = needsDefaults ? systemDefaults() : undefined;
   const settings: DetectionTime['settings'] = {
-    enabled: check(given.enabled ?? true, 'settings.enabled'),
+    enabled: checkBoolean(given.enabled ?? true, 'settings.enabled'),
     idle: check(given.idle ?? defaults!.idle, 'settings.idle'),
     interval: check(given.interval ?? defaults!.interval, 'settings.interval'),
     count: check(given.count ?? defaults!.count, 'settings.count'),
@@ -128,11 +128,12 @@ function retransmissionTimeout(boundary: number): number {
   return (2 ** (threshold + 1) - 1) * RTO_MIN_MS + (boundary - threshold) * RTO_MAX_MS;
 }
 
-function check<T extends number | boolean>(value: T, name: string): T {
-  if (name === 'settings.enabled') {
-    if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
-    return value;
-  }
+function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+  return value;
+}
+
+function check(value: unknown, name: string): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   if (!(Number.isFinite(value) && value >= 0)) throw outOfRange(name, 'a finite number >= 0', value);
   return value;

@@ -5,7 +5,7 @@ import { Server, Socket } from 'node:net';
 import { invalidArgType, invalidArgValue, socketError } from './errors.js';
 
 /** What Node's internal handle objects look like to us. */
-export interface Handle {
+interface Handle {
   fd?: number;
   _parent?: Handle;
 }
@@ -42,11 +42,31 @@ export function resolveFd(target: unknown): number {
   }
   if (target instanceof Server) {
     const handle = (target as unknown as { _handle: Handle | null })._handle;
-    if (handle == null) throw socketError('ERR_SERVER_NOT_RUNNING', 'Server is not running.');
+    if (handle == null) notRunning();
     checkTcp(handle, target);
     return handle.fd ?? closed();
   }
+  notATarget(target);
+}
+
+/**
+ * The same checks without the fd, for where there is none to use (no addon:
+ * Windows has no usable fd). Node's own API then takes the socket as it is.
+ */
+export function checkTarget(target: unknown): void {
+  if (!(target instanceof Socket) && !(target instanceof Server)) notATarget(target);
+  const handle = (target as unknown as { _handle: Handle | null })._handle;
+  if (handle != null) return checkTcp(handle, target);
+  if (target instanceof Server) notRunning();
+  if (target.destroyed) closed();
+}
+
+function notATarget(target: unknown): never {
   throw invalidArgType(TARGET, 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
+}
+
+function notRunning(): never {
+  throw socketError('ERR_SERVER_NOT_RUNNING', 'Server is not running.');
 }
 
 function closed(): never {
@@ -83,7 +103,7 @@ let tcpClass: unknown;
 
 // The innermost handle is libuv's: `TCP` for TCP, `Pipe` for Unix domain
 // sockets and named pipes, something else for TLS over a JavaScript stream.
-export function checkTcp(handle: Handle, target: Target): void {
+function checkTcp(handle: Handle, target: Target): void {
   if (handle.constructor === tcpClass) return;
   let inner = handle;
   while (inner._parent) inner = inner._parent;

@@ -2,9 +2,8 @@
 // from one getsockopt(TCP_INFO).
 import type { Server, Socket } from 'node:net';
 import { binding as loaded, native as binding, unsupported } from './binding.js';
-import { checkTarget } from './fallback.js';
 import { socketError, systemError } from './errors.js';
-import { PENDING, resolveFd } from './target.js';
+import { PENDING, checkTarget, resolveFd } from './target.js';
 
 /** A TCP state as the kernel names it (<netinet/tcp.h>). */
 export type TcpState =

@@ -98,16 +98,8 @@ export async function startPostgres(options: { host?: string; ns?: string } = {}
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   // initdb trusts loopback only; a client in a test namespace comes from the lab's /30.
   if (options.ns) appendFileSync(join(data, 'pg_hba.conf'), 'host all all 10.201.0.0/16 trust\n');
-  const server = supervise(
-    inNamespace(options.ns, asPostgres([join(bin, 'postgres'), '-D', data, '-h', host, '-p', String(port), '-k', dir, '-c', 'fsync=off', '-c', 'log_min_messages=fatal'])),
-  );
-  const stop = async (): Promise<void> => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  onTestFinished(stop);
-  await waitForPort(host, port, options.ns, 30_000, server.child, server.log);
-  return { host, port, stop };
+  const command = asPostgres([join(bin, 'postgres'), '-D', data, '-h', host, '-p', String(port), '-k', dir, '-c', 'fsync=off', '-c', 'log_min_messages=fatal']);
+  return serve(inNamespace(options.ns, command), { host, port, ns: options.ns, dir, startMs: 30_000 });
 }
 
 /** redis-server with no persistence, listening on `host` (inside namespace `ns` if given). */
@@ -115,14 +107,18 @@ export async function startRedis(options: { host?: string; ns?: string } = {}): 
   const host = options.host ?? '127.0.0.1';
   const port = options.ns ? 6379 : await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tcp-keepalive-redis-'));
-  const server = supervise(
-    inNamespace(options.ns, ['redis-server', '--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no']),
-  );
+  const command = ['redis-server', '--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'];
+  return serve(inNamespace(options.ns, command), { host, port, ns: options.ns, dir, startMs: 15_000 });
+}
+
+/** Runs a server until the test ends (then stops it and removes `dir`), once it accepts connections. */
+async function serve(command: string[], where: { host: string; port: number; ns: string | undefined; dir: string; startMs: number }): Promise<RunningServer> {
+  const server = supervise(command);
   const stop = async (): Promise<void> => {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(where.dir, { recursive: true, force: true });
   };
   onTestFinished(stop);
-  await waitForPort(host, port, options.ns, 15_000, server.child, server.log);
-  return { host, port, stop };
+  await waitForPort(where.host, where.port, where.ns, where.startMs, server.child, server.log);
+  return { host: where.host, port: where.port, stop };
 }

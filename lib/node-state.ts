@@ -1,0 +1,30 @@
+// What Node's own socket.setKeepAlive recorded on a socket, under private
+// symbols (kSetKeepAlive, kSetKeepAliveInitialDelay, and on Node >= 24.19
+// interval and count). Read where no public API tells: whether Node's call
+// came after ours on a connecting socket, and whether a 'connection' handler
+// already called it. The symbols are learned once, from a socket that never
+// connects: Node's setKeepAlive on it only records the values.
+import { Socket } from 'node:net';
+
+const SYMBOLS: symbol[] = (() => {
+  const probe = new Socket();
+  (probe.setKeepAlive as (...args: unknown[]) => Socket)(true, 1000, 1000, 1);
+  return Object.getOwnPropertySymbols(probe).filter((symbol) => symbol.description?.startsWith('kSetKeepAlive'));
+})();
+const ENABLED = SYMBOLS.find((symbol) => symbol.description === 'kSetKeepAlive');
+
+type Recorded = Record<symbol, unknown>;
+
+/** Node's recorded keepalive settings on `socket`, to compare with a later reading. */
+export function nodeKeepAlive(socket: Socket): unknown[] {
+  return SYMBOLS.map((symbol) => (socket as unknown as Recorded)[symbol]);
+}
+
+export function sameNodeKeepAlive(a: unknown[], b: unknown[]): boolean {
+  return a.every((value, i) => value === b[i]);
+}
+
+/** Whether Node's own setKeepAlive has turned keepalive on for `socket`. */
+export function nodeEnabledKeepAlive(socket: Socket): boolean {
+  return ENABLED !== undefined && (socket as unknown as Recorded)[ENABLED] === true;
+}
