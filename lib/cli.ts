@@ -5,8 +5,10 @@
 // readable, ...); 2 bad usage (unknown command or option, a value out of
 // range); 3 no permission (inspect needs ptrace permission over the process).
 import { parseArgs } from 'node:util';
+import { NAT_IDLE_SHARE, keepAliveFor, type ChosenKeepAlive, type DetectionBudget } from './detection-budget.js';
 import { detectionTime, inspectProcess, systemDefaults, type DetectionTime, type InspectedSocket } from './index.js';
-import { toKernelValues } from './options.js';
+import { RTO_MIN_MS, toKernelValues } from './options.js';
+import { duration, parseDuration, parseWholeNumber } from './units.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, permission: 3 } as const;
 
@@ -17,7 +19,8 @@ See what the kernel does with TCP keepalive.
 
 Commands:
   defaults            the system defaults in this network namespace, and what they mean
-  explain [settings]  a timeline of probes until a silent dead peer is declared dead
+  explain [settings]  a timeline of probes until a silent dead peer is declared dead;
+                      with --detect-within, the settings that meet that budget
   inspect <pid>       every TCP socket of a running process: keepalive options and live TCP_INFO
 
 Every command takes --json (machine-readable output) and --help.
@@ -27,12 +30,19 @@ Exit codes: 0 done, 1 the operation failed, 2 bad usage, 3 no permission.`,
 Reads net.ipv4.tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes and
 tcp_retries2 from /proc/sys (this process's network namespace) and says how long a
 silent dead peer goes unnoticed with them.`,
-  explain: `Usage: tcp-keepalive explain [--idle MS] [--interval MS] [--count N] [--user-timeout MS] [--json]
+  explain: `Usage: tcp-keepalive explain [--idle T] [--interval T] [--count N] [--user-timeout T] [--json]
+       tcp-keepalive explain --detect-within T [--nat-idle T] [--probes N] [--json]
 
 Draws when each keepalive probe goes out and when the connection is declared dead,
 after the last packet received from a peer that vanished without a word. Times are
-milliseconds (whole seconds for idle and interval, as the kernel counts them); any
-option left out is the system default.`,
+milliseconds, or whole numbers with a unit: 30s, 5min, 2h (whole seconds for idle
+and interval, as the kernel counts them); any option left out is the system default.
+
+--detect-within T  choose the settings instead: a vanished peer is reported within T
+                   in the worst case, idle or with data in flight (keepAliveFor)
+--nat-idle T       the idle timeout of a NAT or load balancer on the path: probes keep
+                   its entry alive (AWS NAT gateway/NLB 350s, Azure 4min, GCP Cloud NAT 20min)
+--probes N         at least N unanswered probes before giving up (default 3)`,
   inspect: `Usage: tcp-keepalive inspect <pid> [--json]
 
 Lists every TCP socket of process <pid> (any program, Node or not): addresses, state,
@@ -52,7 +62,15 @@ function main(argv: string[]): number {
   }
   if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command '${command}' (try --help)`);
   const common = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
-  const timing = { idle: { type: 'string' }, interval: { type: 'string' }, count: { type: 'string' }, 'user-timeout': { type: 'string' } } as const;
+  const timing = {
+    idle: { type: 'string' },
+    interval: { type: 'string' },
+    count: { type: 'string' },
+    'user-timeout': { type: 'string' },
+    'detect-within': { type: 'string' },
+    'nat-idle': { type: 'string' },
+    probes: { type: 'string' },
+  } as const;
   const options = command === 'explain' ? { ...common, ...timing } : common;
   let parsed;
   try {
@@ -92,19 +110,36 @@ With data in flight (keepalive is silent then), ${duration(detection.dataInFligh
   return EXIT.ok;
 }
 
-function explainCommand(values: Record<string, string | boolean | undefined>, json: boolean): number {
-  const number = (name: string): number | undefined => {
-    const raw = values[name];
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (String(raw).trim() === '' || Number.isNaN(value)) throw new UsageError(`--${name} must be a number, got '${String(raw)}'`);
-    return value;
-  };
-  const settings = { idle: number('idle'), interval: number('interval'), count: number('count'), userTimeout: number('user-timeout') };
+type Values = Record<string, string | boolean | undefined>;
+
+// --idle 30s, --user-timeout 3500, --count 3: the environment's grammar, bare times in ms.
+function option(values: Values, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const counted = name === 'count' || name === 'probes';
+  const value = counted ? parseWholeNumber(String(raw)) : parseDuration(String(raw), 'ms');
+  if (value === null) {
+    throw new UsageError(`--${name} must be ${counted ? 'a whole number' : 'a whole number of ms, or with a unit (30s, 5min, 2h)'}, got '${String(raw)}'`);
+  }
+  return value;
+}
+
+// The API's argument errors in the command line's terms: "options.userTimeout" -> --user-timeout.
+function asUsage(error: unknown): UsageError {
+  const flag = (name: string): string => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return new UsageError((error as Error).message.replace(/"(?:options|budget)\.(\w+)"/, (_, name: string) => flag(name)).replace(/'budget\.(\w+)'/, (_, name: string) => flag(name)));
+}
+
+function explainCommand(values: Values, json: boolean): number {
+  if (values['detect-within'] !== undefined) return budgetCommand(values, json);
+  for (const name of ['nat-idle', 'probes']) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} goes with --detect-within`);
+  }
+  const settings = { idle: option(values, 'idle'), interval: option(values, 'interval'), count: option(values, 'count'), userTimeout: option(values, 'user-timeout') };
   try {
     toKernelValues(Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)));
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/"options\.(\w+)"/, (_, name: string) => `--${name === 'userTimeout' ? 'user-timeout' : name}`));
+    throw asUsage(error);
   }
   const detection = detectionTime(settings);
   const timeline = probeTimeline(detection);
@@ -128,6 +163,82 @@ function explainCommand(values: Record<string, string | boolean | undefined>, js
       `(${detection.dataInFlightBy === 'user-timeout' ? 'the user timeout' : `tcp_retries2 = ${s.retries2}`}).`,
   );
   return EXIT.ok;
+}
+
+function budgetCommand(values: Values, json: boolean): number {
+  for (const name of ['idle', 'interval', 'count', 'user-timeout']) {
+    if (values[name] !== undefined) throw new UsageError(`--detect-within chooses --${name} itself: give one or the other`);
+  }
+  const budget: DetectionBudget = { detectWithin: option(values, 'detect-within')!, natIdle: option(values, 'nat-idle'), probes: option(values, 'probes') };
+  let chosen: ChosenKeepAlive;
+  try {
+    chosen = keepAliveFor(budget);
+  } catch (error) {
+    throw asUsage(error);
+  }
+  // retries2 does not matter with a user timeout: no /proc needed.
+  const detection = detectionTime({ ...chosen, enabled: true, retries2: 15 });
+  const timeline = probeTimeline(detection);
+  const { natIdle } = budget;
+  const env = [`TCP_KEEPALIVE_DETECT_WITHIN=${envTime(budget.detectWithin)}`];
+  if (natIdle !== undefined) env.push(`TCP_KEEPALIVE_NAT_IDLE=${envTime(natIdle)}`);
+  if (budget.probes !== undefined) env.push(`TCP_KEEPALIVE_PROBES=${budget.probes}`);
+  const call = `keepAliveFor({ ${Object.entries(budget).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${code(v as number)}`).join(', ')} })`;
+  const paste = {
+    environment: `${env.join(' ')} node --require tcp-keepalive/register app.js`,
+    code: `setKeepAlive(socket, ${call});`,
+    values: `setKeepAlive(socket, { idle: ${code(chosen.idle)}, interval: ${code(chosen.interval)}, count: ${chosen.count}, userTimeout: ${code(chosen.userTimeout)} });`,
+  };
+  if (json) {
+    const { settings: _settings, ...figures } = detection;
+    console.log(JSON.stringify({ budget, chosen, ...figures, timeline, paste }, null, 2));
+    return EXIT.ok;
+  }
+  const schedule = chosen.userTimeout;
+  console.log(
+    `To notice a vanished peer within ${duration(budget.detectWithin)}` +
+      `${natIdle === undefined ? '' : ` and keep a NAT that forgets idle connections after ${duration(natIdle)}`}:\n` +
+      `  idle ${seconds(chosen.idle)}, interval ${seconds(chosen.interval)}, count ${chosen.count}, user timeout ${seconds(chosen.userTimeout)}\n`,
+  );
+  console.log('Why:');
+  console.log(
+    `  - ${seconds(schedule)} of schedule: (${duration(budget.detectWithin)} - ${RTO_MIN_MS} ms) / (9/8), in whole seconds. Linux timers fire up to 1/8 late,\n` +
+      `    and the retransmission timer that notices may take one more minimum RTO (${RTO_MIN_MS} ms).`,
+  );
+  console.log(
+    `  - Idle connection: ${chosen.count === 1 ? `1 probe after ${seconds(chosen.idle)} of silence` : `${chosen.count} probes, the first after ${seconds(chosen.idle)} of silence, then every ${seconds(chosen.interval)}`};\n` +
+      `    the user timeout ends it at the probe tick at ${seconds(detection.idle!)}, at the latest ${seconds(detection.idleWorst!)}.`,
+  );
+  console.log(
+    `  - Data in flight (keepalive is silent then): the user timeout ends it after ${seconds(detection.dataInFlight)}, ` +
+      `at the latest ${seconds(detection.dataInFlightWorst)}.`,
+  );
+  console.log(
+    chosen.count >= 3
+      ? `  - ${chosen.count} probes: one or two lost probes do not end a live connection.`
+      : `  - Only ${chosen.count} probe${chosen.count === 1 ? '' : 's'} fit this budget: a lost probe can end a live connection; 4.7 s allows 3.`,
+  );
+  if (natIdle !== undefined) {
+    console.log(
+      `  - NAT: idle and interval are at most ${NAT_IDLE_SHARE * 100} % of ${duration(natIdle)}, so a probe goes out at the latest ` +
+        `after ${seconds(Math.ceil(Math.max(chosen.idle, chosen.interval) * 9 / 8))} of silence and refreshes the entry in time.`,
+    );
+  }
+  console.log('');
+  for (const event of timeline) console.log(`  ${seconds(event.at).padStart(10)}  ${event.what}`);
+  console.log(`\n${bar(timeline, detection.idle!)}`);
+  console.log(`\nPaste one of:\n  ${paste.environment}\n  ${paste.code}\n  ${paste.values}`);
+  return EXIT.ok;
+}
+
+// 30000 -> 30 (seconds, the environment's bare unit) or 1500 -> 1500ms.
+function envTime(ms: number): string {
+  return ms % 1000 === 0 ? String(ms / 1000) : `${ms}ms`;
+}
+
+// 350000 -> 350_000, as the README writes numbers in code.
+function code(value: number): string {
+  return String(value).replace(/\B(?=(\d{3})+$)/g, '_');
 }
 
 interface TimelineEvent {
@@ -201,14 +312,6 @@ function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
-function duration(ms: number): string {
-  const total = Math.round(ms / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const text = [h && `${h} h`, m && `${m} min`, (s || total === 0) && `${s} s`].filter(Boolean).join(' ');
-  return ms % 1000 === 0 || total >= 60 ? text : seconds(ms);
-}
 
 try {
   process.exitCode = main(process.argv.slice(2));

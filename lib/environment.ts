@@ -2,7 +2,9 @@
 // follow libkeepalive (the seed HOWTO §5.2) where it has them; the namespaced
 // TCP_KEEPALIVE_* form wins when both are set, so a deployment can avoid
 // collisions with other programs that read the short names.
+import { keepAliveFor } from './detection-budget.js';
 import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, type KeepAliveOptions } from './options.js';
+import { parseDuration, parseWholeNumber, shown } from './units.js';
 
 /** One variable the preload reads: its names (namespaced first), unit and range. */
 interface Variable {
@@ -23,6 +25,10 @@ export const VARIABLES: readonly Variable[] = [
 ];
 const SWITCH = ['TCP_KEEPALIVE', 'KEEPALIVE'] as const;
 const STICKY = 'TCP_KEEPALIVE_STICKY';
+// The detection budget (keepAliveFor): seconds when bare, or 30s, 5min, 350000ms.
+const DETECT_WITHIN = 'TCP_KEEPALIVE_DETECT_WITHIN';
+const NAT_IDLE = 'TCP_KEEPALIVE_NAT_IDLE';
+const PROBES = 'TCP_KEEPALIVE_PROBES';
 
 /** What the environment asks for: nothing, "leave sockets alone", or options. */
 export type EnvironmentSettings = { kind: 'unset' } | { kind: 'off' } | { kind: 'on'; options: KeepAliveOptions };
@@ -38,7 +44,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): EnvironmentSettings {
     const word = value.trim().toLowerCase();
     if (word === 'on' || word === '1' || word === 'true') return true;
     if (word === 'off' || word === '0' || word === 'false') return false;
-    throw new EnvironmentError(`${name}=${JSON.stringify(value)} is not valid: use on or off`);
+    throw new EnvironmentError(`${name}=${shown(value)} is not valid: use on or off`);
   };
   const switchName = SWITCH.find((name) => present(env[name]));
   const enabled = switchName === undefined ? undefined : onOff(switchName, env[switchName]!);
@@ -48,13 +54,19 @@ export function readEnvironment(env: NodeJS.ProcessEnv): EnvironmentSettings {
     const name = variable.names.find((candidate) => present(env[candidate]));
     if (name === undefined) continue;
     const raw = env[name]!;
-    const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
-    if (!(Number.isSafeInteger(value) && value >= variable.min && value <= variable.max)) {
-      throw new EnvironmentError(
-        `${name}=${JSON.stringify(raw)} is not valid: it must be an integer from ${variable.min} to ${variable.max} (${variable.unit})`,
-      );
+    const value = parseWholeNumber(raw);
+    if (value === null || value < variable.min || value > variable.max) {
+      throw new EnvironmentError(`${name}=${shown(raw)} is not valid: it must be an integer from ${variable.min} to ${variable.max} (${variable.unit})`);
     }
     options[variable.option] = value * variable.scale;
+  }
+  const budget = readBudget(env);
+  if (budget !== undefined) {
+    const knob = VARIABLES.find((variable) => options[variable.option] !== undefined);
+    if (knob !== undefined) {
+      throw new EnvironmentError(`${DETECT_WITHIN} chooses idle, interval, count and user timeout itself: unset ${knob.names.filter((n) => present(env[n])).join(' and ')}`);
+    }
+    Object.assign(options, budget);
   }
   if (present(env[STICKY])) options.sticky = onOff(STICKY, env[STICKY]!);
 
@@ -62,6 +74,38 @@ export function readEnvironment(env: NodeJS.ProcessEnv): EnvironmentSettings {
   const anyOption = VARIABLES.some((variable) => options[variable.option] !== undefined);
   if (!anyOption && enabled === undefined) return { kind: 'unset' };
   return { kind: 'on', options };
+}
+
+// TCP_KEEPALIVE_DETECT_WITHIN (+ NAT_IDLE, PROBES): the values keepAliveFor
+// chooses, or an EnvironmentError with its reason.
+function readBudget(env: NodeJS.ProcessEnv): KeepAliveOptions | undefined {
+  const time = (name: string): number | undefined => {
+    if (!present(env[name])) return undefined;
+    const ms = parseDuration(env[name]!, 's');
+    if (ms === null) throw new EnvironmentError(`${name}=${shown(env[name]!)} is not valid: it must be a whole number of seconds, or of ms, s, min or h (30, 30s, 5min)`);
+    return ms;
+  };
+  const detectWithin = time(DETECT_WITHIN);
+  const natIdle = time(NAT_IDLE);
+  let probes: number | undefined;
+  if (present(env[PROBES])) {
+    probes = parseWholeNumber(env[PROBES]!) ?? undefined;
+    if (probes === undefined) throw new EnvironmentError(`${PROBES}=${shown(env[PROBES]!)} is not valid: it must be an integer from 1 to ${MAX_COUNT} (probes)`);
+  }
+  if (detectWithin === undefined) {
+    const stray = [NAT_IDLE, PROBES].find((name) => present(env[name]));
+    if (stray !== undefined) throw new EnvironmentError(`${stray} is set without ${DETECT_WITHIN}: it only shapes what that variable asks for`);
+    return undefined;
+  }
+  try {
+    return keepAliveFor({ detectWithin, natIdle, probes });
+  } catch (error) {
+    // The API's message names budget.x in ms; say it in the variable's terms.
+    const names: Record<string, string> = { detectWithin: DETECT_WITHIN, natIdle: NAT_IDLE, probes: PROBES };
+    const [, key = 'detectWithin'] = /budget\.(\w+)/.exec((error as Error).message) ?? [];
+    const rule = (error as Error).message.replace(/^.*It must be /, '').replace(/\. Received.*$/, '');
+    throw new EnvironmentError(`${names[key]}=${shown(env[names[key]]!)} is not valid: it must be ${rule}`);
+  }
 }
 
 // An empty variable counts as unset, as a shell's `VAR= node …` means.

@@ -19,6 +19,7 @@ export type { KeepAliveState } from './kernel.js';
 export type { KeepAliveSystemError } from './errors.js';
 export { getTcpInfo, type TcpInfo, type TcpState } from './tcp-info.js';
 export { systemDefaults, detectionTime, type SystemDefaults, type DetectionSettings, type DetectionTime } from './system.js';
+export { keepAliveFor, type DetectionBudget, type ChosenKeepAlive } from './detection-budget.js';
 export { capabilities, type Capabilities, type OptionSupport } from './capabilities.js';
 export { keepAliveAgent, keepAliveHttpsAgent, withKeepAlive } from './agents.js';
 export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketTimer } from './inspect.js';

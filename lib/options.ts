@@ -42,6 +42,11 @@ export interface KernelValues {
 export const MAX_KEEPALIVE_SECONDS = 32767;
 export const MAX_COUNT = 127;
 export const MAX_USER_TIMEOUT_MS = 2147483647;
+// Kernel timing: include/net/tcp.h TCP_RTO_MIN; Linux timers fire late, never
+// early, by at most 1/8 of their length (the timer wheel's granularity at each
+// level, kernel/time/timer.c).
+export const RTO_MIN_MS = 200;
+export const TIMER_SLACK = 9 / 8;
 const KNOWN = 'enabled, idle, interval, count, userTimeout, sticky';
 
 /** Turns `true`, `false` or a plain options object into kernel values, or throws. */

@@ -5,6 +5,7 @@ import { Server, Socket } from 'node:net';
 import { invalidArgType, outOfRange } from './errors.js';
 import { getKeepAlive } from './index.js';
 import type { KeepAliveState } from './kernel.js';
+import { RTO_MIN_MS, TIMER_SLACK } from './options.js';
 
 /** The defaults in force for new sockets in this process's network namespace. */
 export interface SystemDefaults {
@@ -65,12 +66,21 @@ export interface DetectionTime {
    */
   dataInFlight: number;
   dataInFlightBy: 'user-timeout' | 'tcp_retries2';
+  /** The latest the kernel may report an idle dead peer: `idle` with every timer 1/8 late. */
+  idleWorst: number | null;
+  /**
+   * The latest with data in flight, from the first transmission: the user
+   * timeout counts from the first retransmission, one retransmission timeout
+   * later (200 ms plus about the round trip; 200 ms is counted here), and its
+   * last timer may fire 1/8 late.
+   */
+  dataInFlightWorst: number;
   /** The settings the figures are for, defaults filled in. */
   settings: Required<{ [K in keyof DetectionSettings]: Exclude<DetectionSettings[K], undefined> }>;
 }
 
-// include/net/tcp.h: TCP_RTO_MIN and TCP_RTO_MAX.
-const RTO_MIN_MS = 200;
+// include/net/tcp.h: TCP_RTO_MAX (TCP_RTO_MIN is in options.ts).
+
 const RTO_MAX_MS = 120_000;
 
 /**
@@ -111,11 +121,14 @@ export function detectionTime(settingsOrSocket: DetectionSettings | Socket | Ser
       idleBy = 'keepalive';
     }
   }
+  const dataInFlight = userTimeout > 0 ? userTimeout : retransmissionTimeout(retries2);
   return {
     idle: idleMs,
     idleBy,
-    dataInFlight: userTimeout > 0 ? userTimeout : retransmissionTimeout(retries2),
+    dataInFlight,
     dataInFlightBy: userTimeout > 0 ? 'user-timeout' : 'tcp_retries2',
+    idleWorst: idleMs === null ? null : Math.ceil(idleMs * TIMER_SLACK),
+    dataInFlightWorst: Math.ceil(dataInFlight * TIMER_SLACK) + RTO_MIN_MS,
     settings,
   };
 }
