@@ -203,7 +203,7 @@ function budgetCommand(values: Values, json: boolean): number {
   console.log('Why:');
   console.log(
     `  - ${seconds(schedule)} of schedule: (${duration(budget.detectWithin)} - ${RTO_MIN_MS} ms) / (9/8), in whole seconds. Linux timers fire up to 1/8 late,\n` +
-      `    and the retransmission timer that notices may take one more minimum RTO (${RTO_MIN_MS} ms).`,
+      `    and with data in flight the user timeout counts from the first retransmission, one RTO (${RTO_MIN_MS} ms and the round trip) after the data.`,
   );
   console.log(
     `  - Idle connection: ${chosen.count === 1 ? `1 probe after ${seconds(chosen.idle)} of silence` : `${chosen.count} probes, the first after ${seconds(chosen.idle)} of silence, then every ${seconds(chosen.interval)}`};\n` +

@@ -39,9 +39,38 @@ describe('tcp-keepalive defaults / explain', () => {
     expect(parsed.timeline.map((event) => event.at)).toEqual([0, 1_000, 2_000, 3_000, 4_000]);
   });
 
+  it('explain --detect-within: the chosen values, why, the timeline and the lines to paste; --json the same', async () => {
+    const text = await cli(['explain', '--detect-within', '30s', '--nat-idle', '350s']);
+    expect(text.code, explain(text)).toBe(0);
+    console.log(`[cli] tcp-keepalive explain --detect-within 30s --nat-idle 350s:\n${text.stdout}`);
+    expect(text.stdout).toContain('idle 8 s, interval 6 s, count 3, user timeout 26 s');
+    expect(text.stdout.match(/keepalive probe \d: no answer/g)).toHaveLength(3);
+    expect(text.stdout).toContain('TCP_KEEPALIVE_DETECT_WITHIN=30 TCP_KEEPALIVE_NAT_IDLE=350 node --require tcp-keepalive/register app.js');
+    expect(text.stdout).toContain('setKeepAlive(socket, keepAliveFor({ detectWithin: 30_000, natIdle: 350_000 }));');
+    const json = await cli(['explain', '--detect-within', '2min', '--nat-idle', '350000', '--probes', '4', '--json']);
+    expect(json.code, explain(json)).toBe(0);
+    const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+    const { keepAliveFor } = await import('../lib/index.js');
+    const chosen = keepAliveFor({ detectWithin: 120_000, natIdle: 350_000, probes: 4 });
+    expect(parsed).toMatchObject({ budget: { detectWithin: 120_000, natIdle: 350_000, probes: 4 }, chosen, idle: chosen.userTimeout, dataInFlight: chosen.userTimeout });
+    expect(parsed.idleWorst as number).toBeLessThanOrEqual(120_000);
+    expect(parsed.dataInFlightWorst as number).toBeLessThanOrEqual(120_000);
+    // Every time option takes the same units.
+    const units = await cli(['explain', '--idle', '30s', '--interval', '10000', '--count', '3', '--json']);
+    expect(JSON.parse(units.stdout)).toMatchObject({ idle: 60_000, settings: { idle: 30_000, interval: 10_000 } });
+  });
+
   it.each([
     [['explain', '--idle', '1500'], /--idle is out of range/],
-    [['explain', '--count', 'many'], /--count must be a number/],
+    [['explain', '--count', 'many'], /--count must be a whole number, got 'many'/],
+    // One grammar with the environment: forms it refuses are refused here too.
+    [['explain', '--count', '0x10'], /--count must be a whole number/],
+    [['explain', '--idle', '1e4'], /--idle must be a whole number of ms, or with a unit/],
+    [['explain', '--detect-within', '2s'], /--detect-within is out of range. It must be an integer >= 2450/],
+    [['explain', '--detect-within', '4s', '--probes', '3'], /--detect-within is out of range. It must be >= 4700 for 3 probes/],
+    [['explain', '--detect-within', '30s', '--nat-idle', '1s'], /--nat-idle is out of range/],
+    [['explain', '--detect-within', '30s', '--idle', '5s'], /--detect-within chooses --idle itself/],
+    [['explain', '--nat-idle', '350s'], /--nat-idle goes with --detect-within/],
     [['explain', '--bogus'], /Unknown option '--bogus'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['inspect'], /exactly one process id/],

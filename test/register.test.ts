@@ -111,6 +111,21 @@ describe('an unmodified program under the preload', () => {
     expect(result.stderr).toBe(`tcp-keepalive/register: ${name}=${JSON.stringify(value)} is not valid: it must be ${rule}\n`.replace('it must be use', 'use'));
   });
 
+  it('TCP_KEEPALIVE_DETECT_WITHIN=30 TCP_KEEPALIVE_NAT_IDLE=350: client and accepted sockets hold keepAliveFor\'s choice', async () => {
+    const { keepAliveFor } = await import('../lib/index.js');
+    const CONNECTIONS = join(FIXTURES, 'preload-connections.cjs');
+    const result = lastJson<{ client: unknown; accepted: unknown }>(
+      await node(['--require', REGISTER, CONNECTIONS, '2'], { TCP_KEEPALIVE_DETECT_WITHIN: '30', TCP_KEEPALIVE_NAT_IDLE: '350' }),
+    );
+    const chosen = { enabled: true, ...keepAliveFor({ detectWithin: 30_000, natIdle: 350_000 }) };
+    expect(result.client).toEqual(chosen);
+    expect(result.accepted).toEqual(chosen);
+    const refused = await node(['--require', REGISTER, '-e', 'console.log("the program ran")'], { TCP_KEEPALIVE_DETECT_WITHIN: '2' });
+    expect(refused.code).toBe(9);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/^tcp-keepalive\/register: TCP_KEEPALIVE_DETECT_WITHIN="2" is not valid: it must be an integer >= 2450 .*\n$/);
+  });
+
   it('sockets that close before the options apply, refused connects and pipes: no warning, no crash', async () => {
     const script = `
       const net = require('node:net');
