@@ -65,7 +65,11 @@ function withoutUnsupported(values: KernelValues): KernelValues {
 }
 
 const configuredServers = new WeakSet<Server>();
-const seen = new WeakSet<Socket>();
+// Sockets configured at connect(): fetch's own sockets are seen there and
+// again at undici:client:connected. Not a reason to skip a later connect():
+// a net.Socket may connect again after 'close', and each connection is new
+// to the kernel.
+const configuredAtConnect = new WeakSet<Socket>();
 
 function install(): void {
   diagnostics.subscribe('tracing:net.server.listen:asyncEnd', onListen);
@@ -105,9 +109,10 @@ function onClientSocket(message: unknown): void {
   process.nextTick(configureClient, socket);
 }
 
+// Every connect() call: the wrapper or net.client.socket runs once per call.
 function configureClient(socket: Socket): void {
-  if (options === null || seen.has(socket)) return;
-  seen.add(socket);
+  if (options === null) return;
+  configuredAtConnect.add(socket);
   apply(socket);
 }
 
@@ -134,7 +139,9 @@ function onAccepted(message: unknown): void {
 
 function onConnected(message: unknown): void {
   const { socket } = message as { socket: Socket };
-  if (socket instanceof Socket) configureClient(socket);
+  if (options === null || !(socket instanceof Socket) || configuredAtConnect.has(socket)) return;
+  configuredAtConnect.add(socket);
+  apply(socket);
 }
 
 // Codes that mean "not a TCP socket, or gone": left alone without a word.

@@ -11,8 +11,19 @@ import type { KernelValues } from './options.js';
 
 type NodeSetKeepAlive = (this: Socket, enable?: unknown, initialDelay?: unknown, interval?: unknown, count?: unknown) => Socket;
 
-/** What a pinned socket gets back after each of Node's calls. */
+/** What a pinned connection gets back after each of Node's calls, by its TCP socket (see pinKey). */
 const pins = new WeakMap<Socket, KernelValues>();
+
+// One connection can have two JavaScript objects: a TLSSocket wrapped around
+// a net.Socket (tls.connect({ socket }) through a CONNECT proxy, STARTTLS, and
+// every tls.Server connection) keeps it as `_parent`, and Node's call on
+// either reaches the same fd. Pins live under the innermost one, so a pin set
+// through either holds against Node's call on either.
+function pinKey(socket: Socket): Socket {
+  let key = socket;
+  for (let parent = (key as { _parent?: unknown })._parent; parent instanceof Socket; parent = (key as { _parent?: unknown })._parent) key = parent;
+  return key;
+}
 
 let original: NodeSetKeepAlive | undefined;
 // How pinned values go back on: the library's own set path (lib/apply.ts),
@@ -41,7 +52,7 @@ function installGuard(): void {
 // every socket, and Node treats a missing and an undefined argument alike.
 function guarded(this: Socket, enable?: unknown, initialDelay?: unknown, interval?: unknown, count?: unknown): Socket {
   const result = original!.call(this, enable, initialDelay, interval, count);
-  const pinned = pins.get(this);
+  const pinned = pins.get(pinKey(this));
   if (pinned !== undefined) reapply(this, pinned, enables(enable));
   return result;
 }
@@ -62,7 +73,8 @@ function reapply(socket: Socket, pinned: KernelValues, enable: boolean): void {
   try {
     setPinned(socket, values);
   } catch (error) {
-    process.emitWarning(error as Error);
+    // Node's own call on a closed socket is silent; so is putting nothing back on it.
+    if ((error as { code?: unknown }).code !== 'ERR_SOCKET_CLOSED') process.emitWarning(error as Error);
   }
 }
 
@@ -72,7 +84,7 @@ function reapply(socket: Socket, pinned: KernelValues, enable: boolean): void {
  */
 export function pin(socket: Socket, values: KernelValues, set: (socket: Socket, values: KernelValues) => void): void {
   // The enable flag is not pinned: Node's setKeepAlive(false) still turns keepalive off.
-  pins.set(socket, { ...values, enabled: -1, sticky: 1 });
+  pins.set(pinKey(socket), { ...values, enabled: -1, sticky: 1 });
   setPinned = set;
   installGuard();
 }
@@ -83,9 +95,9 @@ export function pinsExist(): boolean {
 }
 
 export function unpin(socket: Socket): void {
-  pins.delete(socket);
+  pins.delete(pinKey(socket));
 }
 
 export function pinnedValues(socket: Socket): KernelValues | undefined {
-  return pins.get(socket);
+  return pins.get(pinKey(socket));
 }

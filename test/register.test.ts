@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { inspectProcess } from '../lib/index.js';
 import { onTestFinished } from 'vitest';
 import { requireOrSkip } from './helpers/prerequisites.js';
 import { explain, run, type Run } from './helpers/run.js';
@@ -109,6 +112,38 @@ describe('an unmodified program under the preload', () => {
     expect(result.code).toBe(9);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(`tcp-keepalive/register: ${name}=${JSON.stringify(value)} is not valid: it must be ${rule}\n`.replace('it must be use', 'use'));
+  });
+
+  it('every connection: a socket object reconnecting three times, a TLS tunnel over a TCP socket, a tls.Server calling Node\'s setKeepAlive; read from inside and from outside', async () => {
+    // Values no Linux or Node default has.
+    const env = { KEEPIDLE: '37', KEEPINTVL: '7', KEEPCNT: '4', TCP_USER_TIMEOUT: '21000' };
+    const held = { enabled: true, idle: 37_000, interval: 7_000, count: 4, userTimeout: 21_000 };
+    const child = spawn(process.execPath, ['--require', REGISTER, join(FIXTURES, 'preload-edges.cjs')], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    onTestFinished(() => void child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    clearTimeout(timer);
+    type Seen = { localPort: number; keepAlive: unknown };
+    const result = JSON.parse(line) as { reconnected: Seen[]; tunnel: Seen; tlsServer: { remotePort: number; keepAlive: unknown }; warnings: string[] };
+    // Each of the three connections of one net.Socket object, not only the first.
+    expect(result.reconnected.map((connection) => connection.keepAlive)).toEqual([held, held, held]);
+    expect(new Set(result.reconnected.map((connection) => connection.localPort)).size).toBe(3);
+    // Node's setKeepAlive(true, 60000) on the TLSSocket did not reset the pinned values (60/1/10 otherwise).
+    expect(result.tunnel.keepAlive).toEqual(held);
+    expect(result.tlsServer.keepAlive).toEqual(held);
+    // Node's call on a closed pinned socket: silent, as Node alone is.
+    expect(result.warnings).toEqual([]);
+    // From outside the process: what the kernel holds for the same sockets.
+    const sockets = inspectProcess(child.pid!);
+    const byLocal = (port: number) => sockets.find((socket) => socket.local.port === port && socket.state === 'ESTABLISHED');
+    expect(byLocal(result.reconnected[2].localPort)?.keepAlive).toEqual(held);
+    expect(byLocal(result.tunnel.localPort)?.keepAlive).toEqual(held);
+    expect(sockets.find((socket) => socket.remote.port === result.tlsServer.remotePort)?.keepAlive).toEqual(held);
+    child.stdin!.end();
+    await once(child, 'exit');
+    expect(stderr).toBe('');
   });
 
   it('TCP_KEEPALIVE_DETECT_WITHIN=30 TCP_KEEPALIVE_NAT_IDLE=350: client and accepted sockets hold keepAliveFor\'s choice', async () => {

@@ -3,6 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { getKeepAlive, setKeepAlive } from '../lib/index.js';
 import { connectedPair, listen, portOf, track, LOOPBACK } from './helpers/sockets.js';
 
@@ -67,5 +70,65 @@ describe('sticky', () => {
     const { client } = await connectedPair();
     client.setKeepAlive(true, 5_000);
     expect(getKeepAlive(client)).toMatchObject({ idle: 5_000, interval: 1_000, count: 10 });
+  });
+
+  describe('one connection, two objects: a TLSSocket over a net.Socket', () => {
+    const key = readFileSync(join(__dirname, 'fixtures', 'key.pem'));
+    const cert = readFileSync(join(__dirname, 'fixtures', 'cert.pem'));
+    const pinned = { enabled: true, idle: 37_000, interval: 7_000, count: 4, userTimeout: 21_000 };
+
+    async function tunnel(onSecure: (tlsSocket: tls.TLSSocket) => void = () => {}) {
+      const accepted: tls.TLSSocket[] = [];
+      const server = track(tls.createServer({ key, cert }, (tlsSocket) => {
+        onSecure(tlsSocket);
+        accepted.push(track(tlsSocket));
+      }) as unknown as net.Server);
+      server.listen(0, LOOPBACK[4]);
+      await once(server, 'listening');
+      const raw = track(net.connect(portOf(server), LOOPBACK[4]));
+      await once(raw, 'connect');
+      return { raw, accepted, cert };
+    }
+
+    it("pinned on the TCP socket, Node's call on the TLSSocket wrapped around it (tls.connect({ socket }), a CONNECT tunnel) keeps the values", async () => {
+      const { raw } = await tunnel();
+      setKeepAlive(raw, { ...pinned, sticky: true });
+      const secure = track(tls.connect({ socket: raw, ca: cert, servername: 'localhost' }));
+      await once(secure, 'secureConnect');
+      secure.setKeepAlive(true, 60_000); // Node alone: 60/1/10
+      expect(getKeepAlive(secure)).toEqual(pinned);
+      expect(getKeepAlive(raw)).toEqual(pinned);
+      raw.setKeepAlive(true, 45_000); // and the other way round
+      expect(getKeepAlive(secure)).toEqual(pinned);
+    });
+
+    it("pinned on a tls.Server's TLSSocket, Node's call on it or on the TCP socket under it keeps the values", async () => {
+      const { raw, accepted } = await tunnel((tlsSocket) => setKeepAlive(tlsSocket, { ...pinned, sticky: true }));
+      const secure = track(tls.connect({ socket: raw, ca: cert, servername: 'localhost' }));
+      await once(secure, 'secureConnect');
+      while (accepted.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const [serverSide] = accepted;
+      serverSide.setKeepAlive(true, 60_000);
+      expect(getKeepAlive(serverSide)).toEqual(pinned);
+      (serverSide as unknown as { _parent: net.Socket })._parent.setKeepAlive(true, 50_000);
+      expect(getKeepAlive(serverSide)).toEqual(pinned);
+    });
+  });
+
+  it("Node's setKeepAlive on a pinned socket that has closed is silent, as Node alone is", async () => {
+    const { client } = await connectedPair();
+    setKeepAlive(client, { idle: 30_000, sticky: true });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      client.destroy();
+      await once(client, 'close');
+      client.setKeepAlive(true, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // warnings are emitted on the next tick
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
