@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { NAT_IDLE_SHARE, keepAliveFor, type ChosenKeepAlive, type DetectionBudget } from './detection-budget.js';
 import { detectionTime, inspectProcess, systemDefaults, type DetectionTime, type InspectedSocket } from './index.js';
 import { RTO_MIN_MS, toKernelValues } from './options.js';
-import { duration, parseDuration, parseWholeNumber } from './units.js';
+import { parseDuration, parseWholeNumber } from './environment.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, permission: 3 } as const;
 
@@ -306,6 +306,16 @@ function row(socket: InspectedSocket): string[] {
     socket.tcpInfo ? String(socket.tcpInfo.probes) : '?',
     socket.tcpInfo ? seconds(socket.tcpInfo.lastDataReceived) : '?',
   ];
+}
+
+/** Milliseconds as a person reads them: `30 s`, `5 min 50 s`, `1.5 s`. */
+function duration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const text = [h && `${h} h`, m && `${m} min`, (s || total === 0) && `${s} s`].filter(Boolean).join(' ');
+  return ms % 1000 === 0 || total >= 60 ? text : `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 function seconds(ms: number): string {

@@ -4,7 +4,6 @@
 // collisions with other programs that read the short names.
 import { keepAliveFor } from './detection-budget.js';
 import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, type KeepAliveOptions } from './options.js';
-import { parseDuration, parseWholeNumber, shown } from './units.js';
 
 /** One variable the preload reads: its names (namespaced first), unit and range. */
 interface Variable {
@@ -29,6 +28,16 @@ const STICKY = 'TCP_KEEPALIVE_STICKY';
 const DETECT_WITHIN = 'TCP_KEEPALIVE_DETECT_WITHIN';
 const NAT_IDLE = 'TCP_KEEPALIVE_NAT_IDLE';
 const PROBES = 'TCP_KEEPALIVE_PROBES';
+
+/** Every variable the preload reads (lib/register.ts checks these before loading anything). */
+export const VARIABLE_NAMES: readonly string[] = [
+  ...VARIABLES.flatMap((variable) => variable.names),
+  ...SWITCH,
+  STICKY,
+  DETECT_WITHIN,
+  NAT_IDLE,
+  PROBES,
+];
 
 /** What the environment asks for: nothing, "leave sockets alone", or options. */
 export type EnvironmentSettings = { kind: 'unset' } | { kind: 'off' } | { kind: 'on'; options: KeepAliveOptions };
@@ -111,4 +120,34 @@ function readBudget(env: NodeJS.ProcessEnv): KeepAliveOptions | undefined {
 // An empty variable counts as unset, as a shell's `VAR= node …` means.
 function present(value: string | undefined): value is string {
   return value !== undefined && value.trim() !== '';
+}
+
+// The values people type, in the environment and on the command line (the
+// CLI uses these too): one grammar for both, so `30s` means the same
+// everywhere and neither accepts forms the other refuses (0x10, 1e4, 2.5).
+
+const DURATION = /^\s*(\d+)\s*(ms|s|sec|m|min|h)?\s*$/i;
+const MS_PER: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/**
+ * A whole number with an optional unit (`ms`, `s`, `min`, `h`) in milliseconds;
+ * a bare number is in `bareUnit`. `null` when it is not of that form.
+ */
+export function parseDuration(text: string, bareUnit: 'ms' | 's'): number | null {
+  const match = DURATION.exec(text);
+  if (match === null) return null;
+  const ms = Number(match[1]) * MS_PER[(match[2] ?? bareUnit).toLowerCase()];
+  return Number.isSafeInteger(ms) ? ms : null;
+}
+
+/** A whole number of decimal digits, or `null`. */
+export function parseWholeNumber(text: string): number | null {
+  if (!/^\s*\d+\s*$/.test(text)) return null;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** A value as echoed in an error message: quoted, and cut if long (a 100 KB variable must not make a 100 KB line). */
+export function shown(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text);
 }

@@ -11,15 +11,15 @@
 //   `new net.Socket().connect()` (Node 22.17+, 24.2+, 26), else a wrapper
 //   around net.Socket.prototype.connect (which net.connect also goes through);
 // - fetch/undici: `undici:client:connected`, for any socket not seen at connect.
+// This file stays small: what happens to a socket (the addon, the set path,
+// the pins) is lib/preload-sockets.ts, loaded when the first socket appears.
 // No subscriber may throw: a throwing subscriber crashes the program.
 import diagnostics from 'node:diagnostics_channel';
-import { Server, Socket } from 'node:net';
-import { setValues } from './apply.js';
-import { binding } from './binding.js';
-import { coreSetsIntervalAndCount } from './fallback.js';
-import { nodeEnabledKeepAlive } from './node-state.js';
+import type { Server, Socket } from 'node:net';
 import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
-import { pin } from './sticky.js';
+
+// For lib/register.ts, which loads this file only when the environment names a variable.
+export { EnvironmentError, readEnvironment } from './environment.js';
 
 /** What `configure` accepts: the keepalive options (ms), plus `sticky` (default `true` here). */
 export type PreloadOptions = Omit<KeepAliveOptions, 'enabled'>;
@@ -27,6 +27,11 @@ export type PreloadOptions = Omit<KeepAliveOptions, 'enabled'>;
 // Validated and converted once; every socket gets the same kernel values.
 let options: KernelValues | null = null;
 let installed = false;
+
+type Sockets = typeof import('./preload-sockets.js');
+let sockets: Sockets | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = (): Sockets => (sockets ??= require('./preload-sockets.js') as Sockets);
 
 /** The options sockets get from now on; `null` stops configuring new sockets. */
 export function setPreloadOptions(next: PreloadOptions | null): void {
@@ -37,39 +42,9 @@ export function setPreloadOptions(next: PreloadOptions | null): void {
   // Validated here, once, so a bad value fails the caller, not a subscriber.
   toKernelValues(next);
   options = toKernelValues({ ...next, sticky: next.sticky ?? true });
-  if (binding === null) options = withoutUnsupported(options);
   if (!installed) install();
   installed = true;
 }
-
-// Without the addon, what Node cannot set is dropped once, with one warning,
-// rather than failing every socket.
-function withoutUnsupported(values: KernelValues): KernelValues {
-  const dropped: string[] = [];
-  const kept = { ...values };
-  if (kept.userTimeoutMs >= 0) {
-    dropped.push('user timeout');
-    kept.userTimeoutMs = -1;
-  }
-  if (!coreSetsIntervalAndCount && (kept.intervalSeconds >= 0 || kept.count >= 0)) {
-    dropped.push('interval and count');
-    kept.intervalSeconds = -1;
-    kept.count = -1;
-  }
-  if (dropped.length > 0) {
-    process.emitWarning(`tcp-keepalive/register: ${dropped.join(', ')} cannot be set on ${process.platform} without the native addon; setting the rest`, {
-      code: 'TCP_KEEPALIVE_PRELOAD',
-    });
-  }
-  return kept;
-}
-
-const configuredServers = new WeakSet<Server>();
-// Sockets configured at connect(): fetch's own sockets are seen there and
-// again at undici:client:connected. Not a reason to skip a later connect():
-// a net.Socket may connect again after 'close', and each connection is new
-// to the kernel.
-const configuredAtConnect = new WeakSet<Socket>();
 
 function install(): void {
   diagnostics.subscribe('tracing:net.server.listen:asyncEnd', onListen);
@@ -84,17 +59,27 @@ function install(): void {
 
 // Node 20, 22.0–22.16 and 24.0–24.1 publish net.client.socket from
 // net.connect() only, missing tls.connect and `new net.Socket().connect()`
-// (pg); later versions publish it from Socket.prototype.connect itself.
+// (pg); later versions publish it from Socket.prototype.connect itself. The
+// version says which without loading net; elsewhere (other lines, Bun) the
+// method's own code does.
 function clientChannelCoversEveryConnect(): boolean {
-  return Socket.prototype.connect.toString().includes('netClientSocketChannel');
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (!('bun' in process.versions)) {
+    if (major >= 25 || (major === 24 && minor >= 2) || (major === 22 && minor >= 17)) return true;
+    if (major === 20 || major === 22 || major === 24) return false;
+  }
+  return net().Socket.prototype.connect.toString().includes('netClientSocketChannel');
 }
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const net = (): typeof import('node:net') => require('node:net') as typeof import('node:net');
+
 function wrapConnect(): void {
-  const proto = Socket.prototype as unknown as { connect: (this: Socket, ...args: unknown[]) => Socket };
+  const proto = net().Socket.prototype as unknown as { connect: (this: Socket, ...args: unknown[]) => Socket };
   const original = proto.connect;
   const connect = function connect(this: Socket, ...args: unknown[]): Socket {
     const result = original.apply(this, args);
-    configureClient(this);
+    if (options !== null) load().configureClient(this, options);
     return result;
   };
   Object.defineProperty(connect, 'length', { value: original.length });
@@ -105,59 +90,21 @@ function wrapConnect(): void {
 // later the handle tells TCP from a Unix domain socket, and the socket is
 // still connecting (completion needs a turn of the event loop).
 function onClientSocket(message: unknown): void {
-  const { socket } = message as { socket: Socket };
-  process.nextTick(configureClient, socket);
+  if (options !== null) process.nextTick(configureLater, (message as { socket: Socket }).socket);
 }
 
-// Every connect() call: the wrapper or net.client.socket runs once per call.
-function configureClient(socket: Socket): void {
-  if (options === null) return;
-  configuredAtConnect.add(socket);
-  apply(socket);
+function configureLater(socket: Socket): void {
+  if (options !== null) load().configureClient(socket, options);
 }
 
 function onListen(message: unknown): void {
-  const { server } = message as { server: Server };
-  // Without the addon a listener takes only Node's idle: set sockets one by one instead.
-  if (options === null || binding === null) return;
-  if (apply(server)) configuredServers.add(server);
+  if (options !== null) load().configureListener((message as { server: Server }).server, options);
 }
 
 function onAccepted(message: unknown): void {
-  const { socket } = message as { socket: Socket };
-  if (options === null) return;
-  const server = (socket as unknown as { server?: Server }).server;
-  // The channel publishes after the 'connection' handlers ran: if one called
-  // Node's setKeepAlive, the inherited values are gone and need a set of their own.
-  if (server !== undefined && configuredServers.has(server) && !nodeEnabledKeepAlive(socket)) {
-    // Inherited from the listener: nothing to set, only the pin to remember.
-    if (options.sticky === 1) pin(socket, options, setValues);
-    return;
-  }
-  apply(socket);
+  if (options !== null) load().configureAccepted((message as { socket: Socket }).socket, options);
 }
 
 function onConnected(message: unknown): void {
-  const { socket } = message as { socket: Socket };
-  if (options === null || !(socket instanceof Socket) || configuredAtConnect.has(socket)) return;
-  configuredAtConnect.add(socket);
-  apply(socket);
-}
-
-// Codes that mean "not a TCP socket, or gone": left alone without a word.
-const IGNORED = new Set(['ERR_INVALID_ARG_VALUE', 'ERR_SOCKET_CLOSED', 'ERR_SERVER_NOT_RUNNING', 'ERR_INVALID_ARG_TYPE']);
-const warned = new Set<string>();
-
-function apply(target: Socket | Server): boolean {
-  try {
-    setValues(target, options!);
-    return true;
-  } catch (error) {
-    const code = String((error as { code?: unknown }).code);
-    if (!IGNORED.has(code) && !warned.has(code)) {
-      warned.add(code);
-      process.emitWarning(`tcp-keepalive/register: keepalive not applied: ${(error as Error).message}`, { code: 'TCP_KEEPALIVE_PRELOAD' });
-    }
-    return false;
-  }
+  if (options !== null) load().configureConnected((message as { socket: unknown }).socket, options);
 }

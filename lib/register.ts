@@ -9,8 +9,7 @@
  * One CommonJS file, so --require, --import, NODE_OPTIONS and import all load
  * the same instance.
  */
-import { EnvironmentError, readEnvironment } from './environment.js';
-import { setPreloadOptions, type PreloadOptions } from './preload.js';
+import type { PreloadOptions } from './preload.js';
 
 export type { PreloadOptions } from './preload.js';
 
@@ -25,8 +24,16 @@ const global = globalThis as unknown as Record<symbol, Registry | undefined>;
 const owner = global[REGISTRY] ?? { configure: configureHere };
 global[REGISTRY] ??= owner;
 
+// The hooks load only once something is configured: with no variable set, a
+// process pays for reading its environment and nothing else. dist/preload.js
+// is one file (scripts/bundle-preload.mjs).
+let preload: typeof import('./preload.js') | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = (): typeof import('./preload.js') => (preload ??= require('./preload.js') as typeof import('./preload.js'));
+
 function configureHere(options: PreloadOptions | false): void {
-  setPreloadOptions(options === false ? null : options);
+  if (options === false && preload === undefined) return;
+  load().setPreloadOptions(options === false ? null : options);
 }
 
 /**
@@ -39,10 +46,23 @@ export function configure(options: PreloadOptions | false): void {
   owner.configure(options);
 }
 
+// Every name lib/environment.ts reads (test/register.test.ts holds the two
+// lists together). Looked up here first, so that a process that names none of
+// them (a preload in NODE_OPTIONS reaches every script and CLI) loads no
+// other file of this package: each costs about half a millisecond.
+const NAMES = [
+  'TCP_KEEPALIVE_IDLE', 'KEEPIDLE', 'TCP_KEEPALIVE_INTERVAL', 'KEEPINTVL', 'TCP_KEEPALIVE_COUNT', 'KEEPCNT',
+  'TCP_KEEPALIVE_USER_TIMEOUT', 'TCP_USER_TIMEOUT', 'TCP_KEEPALIVE', 'KEEPALIVE', 'TCP_KEEPALIVE_STICKY',
+  'TCP_KEEPALIVE_DETECT_WITHIN', 'TCP_KEEPALIVE_NAT_IDLE', 'TCP_KEEPALIVE_PROBES',
+];
+
 function fromEnvironment(): void {
+  const env = process.env;
+  if (!NAMES.some((name) => env[name] !== undefined && env[name] !== '')) return;
+  const { EnvironmentError, readEnvironment } = load();
   let settings;
   try {
-    settings = readEnvironment(process.env);
+    settings = readEnvironment(env);
   } catch (error) {
     if (!(error instanceof EnvironmentError)) throw error;
     process.stderr.write(`tcp-keepalive/register: ${error.message}\n`);

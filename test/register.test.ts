@@ -99,6 +99,38 @@ describe('an unmodified program under the preload', () => {
     expect(states(without)['accepted.net']).toMatchObject({ enabled: false });
   }, 90_000);
 
+  it('start-up loads only what it needs: register.js alone with no variable; the hooks with one; the set path at the first socket', async () => {
+    // Files of this package in the module cache, before and after a first connection.
+    const script = `
+      const files = () => Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(join(ROOT, 'dist'))})).map((f) => f.slice(f.lastIndexOf('/') + 1)).sort();
+      const atStart = files();
+      const server = require('node:net').createServer((s) => s.destroy()).listen(0, '127.0.0.1', () => {
+        const c = require('node:net').connect(server.address().port, '127.0.0.1', () => {
+          c.destroy(); server.close();
+          console.log(JSON.stringify({ atStart, afterSocket: files() }));
+        });
+      });`;
+    const unset = lastJson<{ atStart: string[]; afterSocket: string[] }>(await node(['--require', REGISTER, '-e', script], {}));
+    expect(unset).toEqual({ atStart: ['register.js'], afterSocket: ['register.js'] });
+    const off = lastJson<{ atStart: string[] }>(await node(['--require', REGISTER, '-e', script], { KEEPALIVE: 'off' }));
+    expect(off.atStart).toEqual(['preload.js', 'register.js']);
+    const set = lastJson<{ atStart: string[]; afterSocket: string[] }>(await node(['--require', REGISTER, '-e', script], ENV));
+    // dist/preload.js is one file (scripts/bundle-preload.mjs): the environment, the checks and the hooks.
+    expect(set.atStart).toEqual(['preload.js', 'register.js']);
+    expect(set.afterSocket).toEqual(expect.arrayContaining(['preload-sockets.js', 'apply.js', 'binding.js']));
+  });
+
+  it('every variable lib/environment.ts reads is one register.js looks for before loading anything', async () => {
+    const { VARIABLE_NAMES } = await import('../lib/environment.js');
+    expect(VARIABLE_NAMES).toHaveLength(14);
+    for (const name of VARIABLE_NAMES) {
+      // A value no variable accepts: only a preload that read the variable stops the program.
+      const result = await node(['--require', REGISTER, '-e', 'console.log("the program ran")'], { [name]: 'bogus!' });
+      expect(result.code, `${name}: ${explain(result)}`).toBe(9);
+      expect(result.stderr).toMatch(new RegExp(`^tcp-keepalive/register: ${name}`));
+    }
+  }, 60_000);
+
   it.each([
     ['KEEPIDLE', 'abc', 'an integer from 1 to 32767 (seconds)'],
     ['KEEPCNT', '500', 'an integer from 1 to 127 (probes)'],
