@@ -34,7 +34,7 @@ export function setValues(target: Socket | Server, values: KernelValues): void {
     if (fd === PENDING) applyOnConnect(target, sticky && values.sticky !== 1 ? { ...values, sticky: 1 } : values);
     else applyValues(fd, values);
   }
-  if (sticky) pin(target, merge(pinned ?? values, values), setValues);
+  if (sticky) pin(target, pinned === undefined ? values : merge(pinned, values), setValues);
   else if (values.sticky === 0 && pinned !== undefined) unpin(target);
 }
 

@@ -10,8 +10,12 @@ import { resolveFd } from './target.js';
 
 interface Deferred {
   values: KernelValues;
-  /** Node's own keepalive state on the socket when our last call was made. */
-  nodeState: unknown[];
+  /**
+   * Node's own keepalive state on the socket when our last call was made;
+   * null for pinned values, which the sticky guard already puts back after
+   * each of Node's calls (lib/sticky.ts), so there is nothing to compare.
+   */
+  nodeState: unknown[] | null;
 }
 
 // At most one entry, one 'connect' and one 'close' listener per socket,
@@ -21,21 +25,25 @@ const deferred = new WeakMap<Socket, Deferred>();
 /** Queues values for `socket`, merged with any queued earlier, to apply on 'connect'. */
 export function applyOnConnect(socket: Socket, values: KernelValues): void {
   const earlier = deferred.get(socket);
-  deferred.set(socket, { values: earlier ? merge(earlier.values, values) : values, nodeState: nodeKeepAlive(socket) });
+  const merged = earlier ? merge(earlier.values, values) : values;
+  deferred.set(socket, { values: merged, nodeState: merged.sticky === 1 ? null : nodeKeepAlive(socket) });
   if (earlier) return;
   // First among the 'connect' listeners, so the values are in force in the
   // caller's own connect callback (and before 'secureConnect' for TLS).
-  socket.prependOnceListener('connect', onConnect);
-  socket.once('close', onClose);
+  // Plain listeners that remove each other, not once(): no wrapper to
+  // allocate on a path every connection of the preload takes.
+  socket.prependListener('connect', onConnect);
+  socket.on('close', onClose);
 }
 
 function onConnect(this: Socket): void {
-  this.off('close', onClose);
+  this.removeListener('connect', onConnect);
+  this.removeListener('close', onClose);
   const entry = deferred.get(this);
   if (entry === undefined) return;
   deferred.delete(this);
   let values = entry.values;
-  if (!sameNodeKeepAlive(nodeKeepAlive(this), entry.nodeState)) {
+  if (entry.nodeState !== null && !sameNodeKeepAlive(nodeKeepAlive(this), entry.nodeState)) {
     // Node's socket.setKeepAlive ran after our last call and changed Node's
     // setting: the later call wins, as on a connected socket. Node never sets
     // the user timeout, and pinned values (sticky) outlast Node's calls.
@@ -54,6 +62,7 @@ function onConnect(this: Socket): void {
 }
 
 function onClose(this: Socket): void {
-  this.off('connect', onConnect);
+  this.removeListener('close', onClose);
+  this.removeListener('connect', onConnect);
   deferred.delete(this);
 }

@@ -8,7 +8,7 @@ import { binding } from './binding.js';
 import { coreSetsIntervalAndCount } from './fallback.js';
 import { nodeEnabledKeepAlive } from './node-state.js';
 import type { KernelValues } from './options.js';
-import { pin } from './sticky.js';
+import { pinAccepted, pinnedValues } from './sticky.js';
 
 // Without the addon, what Node cannot set is dropped once, with one warning,
 // rather than failing every socket.
@@ -47,13 +47,14 @@ const configuredAtConnect = new WeakSet<Socket>();
 
 /** Every connect() call: the wrapper or net.client.socket runs once per call. */
 export function configureClient(socket: Socket, values: KernelValues): void {
-  configuredAtConnect.add(socket);
+  // A pinned socket is marked by its pin already (sticky, the default).
+  if (values.sticky !== 1) configuredAtConnect.add(socket);
   apply(socket, usable(values));
 }
 
 /** A socket undici reports connected: configured unless connect() already was. */
 export function configureConnected(socket: unknown, values: KernelValues): void {
-  if (!(socket instanceof Socket) || configuredAtConnect.has(socket)) return;
+  if (!(socket instanceof Socket) || configuredAtConnect.has(socket) || pinnedValues(socket) !== undefined) return;
   configuredAtConnect.add(socket);
   apply(socket, usable(values));
 }
@@ -62,7 +63,10 @@ export function configureConnected(socket: unknown, values: KernelValues): void 
 export function configureListener(server: Server, values: KernelValues): void {
   // Without the addon a listener takes only Node's idle: set sockets one by one instead.
   if (binding === null) return;
-  if (apply(server, values)) configuredServers.add(server);
+  if (!apply(server, values)) return;
+  configuredServers.add(server);
+  // Its sockets inherit the values and are pinned through it, at no cost per accept.
+  if (values.sticky === 1) pinAccepted(server, values, setValues);
 }
 
 export function configureAccepted(socket: Socket, values: KernelValues): void {
@@ -70,8 +74,7 @@ export function configureAccepted(socket: Socket, values: KernelValues): void {
   // The channel publishes after the 'connection' handlers ran: if one called
   // Node's setKeepAlive, the inherited values are gone and need a set of their own.
   if (server !== undefined && configuredServers.has(server) && !nodeEnabledKeepAlive(socket)) {
-    // Inherited from the listener: nothing to set, only the pin to remember.
-    if (values.sticky === 1) pin(socket, values, setValues);
+    // Inherited from the listener, and pinned through it: nothing to do.
     return;
   }
   apply(socket, usable(values));

@@ -11,8 +11,17 @@ import type { KernelValues } from './options.js';
 
 type NodeSetKeepAlive = (this: Socket, enable?: unknown, initialDelay?: unknown, interval?: unknown, count?: unknown) => Socket;
 
-/** What a pinned connection gets back after each of Node's calls, by its TCP socket (see pinKey). */
-const pins = new WeakMap<Socket, KernelValues>();
+/**
+ * What a pinned connection gets back after each of Node's calls, by its TCP
+ * socket (see pinKey); `null`: unpinned on purpose, whatever its listener says.
+ */
+const pins = new WeakMap<Socket, KernelValues | null>();
+/**
+ * Pins every socket a listener accepts, without an entry per socket: the
+ * preload sets a listener once and its sockets inherit the values, so an
+ * accept costs it no syscall and no write here either.
+ */
+const listenerPins = new WeakMap<object, KernelValues>();
 
 // One connection can have two JavaScript objects: a TLSSocket wrapped around
 // a net.Socket (tls.connect({ socket }) through a CONNECT proxy, STARTTLS, and
@@ -52,7 +61,7 @@ function installGuard(): void {
 // every socket, and Node treats a missing and an undefined argument alike.
 function guarded(this: Socket, enable?: unknown, initialDelay?: unknown, interval?: unknown, count?: unknown): Socket {
   const result = original!.call(this, enable, initialDelay, interval, count);
-  const pinned = pins.get(pinKey(this));
+  const pinned = pinnedValues(this);
   if (pinned !== undefined) reapply(this, pinned, enables(enable));
   return result;
 }
@@ -84,10 +93,26 @@ function reapply(socket: Socket, pinned: KernelValues, enable: boolean): void {
  */
 export function pin(socket: Socket, values: KernelValues, set: (socket: Socket, values: KernelValues) => void): void {
   // The enable flag is not pinned: Node's setKeepAlive(false) still turns keepalive off.
-  pins.set(pinKey(socket), { ...values, enabled: -1, sticky: 1 });
+  // The preload pins one options object on every socket: one pinned copy serves them all.
+  if (values !== lastPinnedFrom) {
+    lastPinnedFrom = values;
+    lastPinned = { ...values, enabled: -1, sticky: 1 };
+  }
+  pins.set(pinKey(socket), lastPinned!);
   setPinned = set;
-  installGuard();
+  if (original === undefined) installGuard();
 }
+
+/** Pins `values` on every socket `server` accepts from now on, unless pinned or unpinned on its own. */
+export function pinAccepted(server: object, values: KernelValues, set: (socket: Socket, values: KernelValues) => void): void {
+  listenerPins.set(server, { ...values, enabled: -1, sticky: 1 });
+  setPinned = set;
+  if (original === undefined) installGuard();
+}
+
+// Pinned values are never changed in place (a later pin replaces the entry), so sharing is safe.
+let lastPinnedFrom: KernelValues | undefined;
+let lastPinned: KernelValues | undefined;
 
 /** False until the first pin in this process. */
 export function pinsExist(): boolean {
@@ -95,9 +120,14 @@ export function pinsExist(): boolean {
 }
 
 export function unpin(socket: Socket): void {
-  pins.delete(pinKey(socket));
+  pins.set(pinKey(socket), null);
 }
 
 export function pinnedValues(socket: Socket): KernelValues | undefined {
-  return pins.get(pinKey(socket));
+  const key = pinKey(socket);
+  const pinned = pins.get(key);
+  if (pinned !== undefined) return pinned ?? undefined;
+  // An accepted socket knows its server (a client socket's is null).
+  const server = (key as { server?: object | null }).server;
+  return server == null ? undefined : listenerPins.get(server);
 }

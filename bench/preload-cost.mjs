@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// What tcp-keepalive/register costs a process, beside its targets:
+// - start-up: `require` of the preload in a fresh process, with no variable
+//   set and with variables set (median of fresh processes; target <= 1 ms and
+//   <= 3 ms over plain Node);
+// - per connection, as CPU time (process.cpuUsage, user and sys apart) of
+//   alternating batches in one process, configure(options) against
+//   configure(false), so both halves see the same machine:
+//   client: this process connects to a plain server in a child process
+//   (target <= 3 us); accepted: this process accepts from a plain client in a
+//   child process (target <= 1 us);
+// - the floor: the same work in C (bench/floor.c does the set; here: the 4
+//   setsockopt a client needs cost ~1 us of sys per connection, KEEPALIVE.md).
+// `--json` prints every figure as JSON.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import net from 'node:net';
+import { createRequire } from 'node:module';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const REGISTER = join(here, '..', 'dist', 'register.js');
+const require = createRequire(import.meta.url);
+const OPTIONS = { idle: 30_000, interval: 10_000, count: 3 };
+const BATCH = 3000;
+const ROUNDS = 15;
+const json = process.argv.includes('--json');
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+// --- start-up -------------------------------------------------------------
+function startup(extraEnv, runs = 15) {
+  const env = { ...process.env, ...extraEnv };
+  for (const name of Object.keys(env)) if (/^(KEEP|TCP_KEEPALIVE|TCP_USER_TIMEOUT$)/.test(name) && !(name in extraEnv)) delete env[name];
+  // Timed inside the child: performance.now and one user file are warmed first,
+  // so the figure is the preload's own require, not the loader's first use.
+  const script = `performance.now(); require(${JSON.stringify(join(here, 'floor', 'empty.cjs'))}); const t = performance.now(); require(${JSON.stringify(REGISTER)}); const ms = performance.now() - t; console.log(ms)`;
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const child = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 30_000 });
+    if (child.status !== 0) throw new Error(`bench: start-up child failed: ${child.stderr}`);
+    samples.push(Number(child.stdout.trim()));
+  }
+  return median(samples);
+}
+
+// --- per connection -------------------------------------------------------
+const { configure } = require(REGISTER);
+
+function cpu(run) {
+  const before = process.cpuUsage();
+  return run().then(() => process.cpuUsage(before));
+}
+
+/** A child process running plain Node: a server, or a client that connects on request. */
+async function peer(role) {
+  const code =
+    role === 'server'
+      ? `const s = require('node:net').createServer((p) => p.on('error', () => {}).on('end', () => p.end())).listen(0, '127.0.0.1', () => console.log(s.address().port));`
+      : `const net = require('node:net'); let port;
+         require('node:readline').createInterface({ input: process.stdin }).on('line', async (line) => {
+           const [cmd, arg] = line.split(' ');
+           if (cmd === 'port') { port = Number(arg); return; }
+           for (let i = 0; i < Number(arg); i++) await new Promise((done) => { const c = net.connect(port, '127.0.0.1', () => c.end()); c.on('close', done).on('error', done); });
+           console.log('done');
+         });`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH } });
+  const lines = (await import('node:readline')).createInterface({ input: child.stdout });
+  const queue = [];
+  let wake = null;
+  lines.on('line', (line) => (queue.push(line), wake?.()));
+  const next = async () => {
+    while (queue.length === 0) await new Promise((resolve) => (wake = resolve));
+    return queue.shift();
+  };
+  return { child, next };
+}
+
+// The floor for a client: the same 4 setsockopt through the raw binding, in
+// the connect callback the connection has anyway (no policy, no listener).
+const { native } = require('../dist/binding.js');
+const { layout, slots } = native;
+function rawSet(socket) {
+  slots[layout.idle] = OPTIONS.idle / 1000;
+  slots[layout.interval] = OPTIONS.interval / 1000;
+  slots[layout.count] = OPTIONS.count;
+  slots[layout.userTimeout] = -1;
+  slots[layout.enabled] = 1;
+  slots[layout.fd] = socket._handle.fd;
+  native.set();
+}
+
+// The client side: this process connects to a plain server, BATCH times, one at a time.
+async function clientBatches() {
+  const server = await peer('server');
+  const port = Number(await server.next());
+  const batch = async (raw) => {
+    for (let i = 0; i < BATCH; i++) {
+      await new Promise((done) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          if (raw) rawSet(socket);
+          socket.end();
+        });
+        socket.on('close', done).on('error', done);
+      });
+    }
+  };
+  return { batch, stop: () => server.child.kill() };
+}
+
+// The accepting side: a plain client in a child connects BATCH times to this process's server.
+async function acceptBatches() {
+  const client = await peer('client');
+  let accepted = 0;
+  const server = net.createServer((socket) => {
+    accepted++;
+    socket.on('error', () => {}).on('end', () => socket.end());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  client.child.stdin.write(`port ${server.address().port}\n`);
+  const batch = async (_raw) => {
+    client.child.stdin.write(`go ${BATCH}\n`);
+    await client.next();
+  };
+  return { batch, stop: () => (client.child.kill(), server.close()), count: () => accepted };
+}
+
+async function perConnection(side) {
+  // The listener is set when it starts listening: configure first, as the preload would.
+  configure(OPTIONS);
+  const bench = side === 'client' ? await clientBatches() : await acceptBatches();
+  // Three halves on the client side (the raw set is the floor), two on the accepting side.
+  const kinds = side === 'client' ? ['off', 'on', 'raw'] : ['off', 'on'];
+  const samples = Object.fromEntries(kinds.map((kind) => [kind, []]));
+  const run = (kind) => {
+    configure(kind === 'on' ? OPTIONS : false);
+    return cpu(() => bench.batch(kind === 'raw'));
+  };
+  for (const kind of [...kinds, ...kinds]) await run(kind); // warm up every path
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate which goes first.
+    for (let j = 0; j < kinds.length; j++) {
+      const kind = kinds[(j + round) % kinds.length];
+      samples[kind].push(await run(kind));
+    }
+  }
+  configure(false);
+  bench.stop();
+  const per = (list, key) => list.map((s) => (key === 'total' ? s.user + s.system : s[key]) / BATCH); // us per connection
+  const over = (kind, base, key) => median(per(samples[kind], key).map((value, i) => value - per(samples[base], key)[i]));
+  const figures = (kind, base) => ({ user: over(kind, base, 'user'), system: over(kind, base, 'system'), total: over(kind, base, 'total') });
+  return {
+    plain: { user: median(per(samples.off, 'user')), system: median(per(samples.off, 'system')) },
+    extra: figures('on', 'off'),
+    ...(side === 'client' ? { floor: figures('raw', 'off'), ownWork: figures('on', 'raw') } : {}),
+  };
+}
+
+// An empty CommonJS file, so the loader's first use is not counted as the preload's.
+const { mkdirSync, writeFileSync } = await import('node:fs');
+mkdirSync(join(here, 'floor'), { recursive: true });
+writeFileSync(join(here, 'floor', 'empty.cjs'), '');
+
+const plainStart = startup({});
+const unset = startup({});
+const set = startup({ KEEPIDLE: '30', KEEPINTVL: '10', KEEPCNT: '3' });
+const client = await perConnection('client');
+const accepted = await perConnection('accepted');
+const results = { node: process.version, startup: { unsetMs: unset, setMs: set, repeatUnsetMs: plainStart }, client, accepted };
+if (json) {
+  console.log(JSON.stringify(results, null, 2));
+} else {
+  const us = (value) => `${value.toFixed(2)} us`;
+  console.log(`\npreload cost on Node ${process.version} (median; CPU time of ${ROUNDS} alternating batches of ${BATCH} connections, configure(options) vs configure(false))`);
+  console.log(`  start-up, require of tcp-keepalive/register, no variable set: ${unset.toFixed(2)} ms (again: ${plainStart.toFixed(2)} ms)   target <= 1 ms`);
+  console.log(`  start-up, with KEEPIDLE/KEEPINTVL/KEEPCNT set:              ${set.toFixed(2)} ms   target <= 3 ms`);
+  const line = (label, f) => `  ${label.padEnd(58)} +${us(f.total)} (user +${us(f.user)}, sys +${us(f.system)})`;
+  console.log(`  per client connection, plain: ${us(client.plain.user + client.plain.system)} of CPU (user ${us(client.plain.user)}, sys ${us(client.plain.system)})`);
+  console.log(`${line('with the preload', client.extra)}   target <= 3 us`);
+  console.log(line('the floor: the same 4 setsockopt, raw binding, no policy', client.floor));
+  console.log(line("the preload's own work (preload - floor)", client.ownWork));
+  console.log(`  per accepted connection, plain: ${us(accepted.plain.user + accepted.plain.system)} of CPU (user ${us(accepted.plain.user)}, sys ${us(accepted.plain.system)})`);
+  console.log(`${line('with the preload (inherited from the listener: 0 syscalls)', accepted.extra)}   target <= 1 us`);
+}
