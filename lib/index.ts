@@ -11,7 +11,7 @@ import { binding, unsupported } from './binding.js';
 import { socketError } from './errors.js';
 import { applyValues, readValues, type KeepAliveState } from './kernel.js';
 import { pinsExist } from './sticky.js';
-import { toKernelValues, type KeepAliveOptions } from './options.js';
+import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
 import { PENDING, checkTarget, resolveFd } from './target.js';
 
 export type { KeepAliveOptions } from './options.js';
@@ -38,7 +38,8 @@ const FAST = binding !== null;
 export function setKeepAlive<T extends Socket | Server>(target: T, options: KeepAliveOptions | boolean): T {
   // Options first: reading them may run the caller's code (getters, proxies),
   // which must not get to swap the socket behind an fd resolved later.
-  const values = toKernelValues(options);
+  // Into a scratch object: the common case keeps nothing, so makes no garbage.
+  const values = toKernelValues(options, scratch);
   // The common case in one straight line: a connected socket, no pins.
   if (FAST && values.sticky === -1 && !pinsExist() && target instanceof Socket) {
     const fd = resolveFd(target);
@@ -47,9 +48,12 @@ export function setKeepAlive<T extends Socket | Server>(target: T, options: Keep
       return target;
     }
   }
-  setValues(target, values);
+  // The other paths may keep the values (pins, a connecting socket): their own copy.
+  setValues(target, { ...values });
   return target;
 }
+
+const scratch: KernelValues = { enabled: -1, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
 
 /** Reads the keepalive settings in force on a connected TCP socket or listening server, from the kernel. */
 export function getKeepAlive(target: Socket | Server): KeepAliveState {

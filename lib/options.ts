@@ -49,18 +49,28 @@ export const RTO_MIN_MS = 200;
 export const TIMER_SLACK = 9 / 8;
 const KNOWN = 'enabled, idle, interval, count, userTimeout, sticky';
 
-/** Turns `true`, `false` or a plain options object into kernel values, or throws. */
-export function toKernelValues(options: unknown): KernelValues {
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Turns `true`, `false` or a plain options object into kernel values, or
+ * throws. With `into`, fills that object instead of making one (the hot path
+ * reuses one scratch object: no garbage per call); it is written only after
+ * every option was read and checked, so a getter that calls back in cannot
+ * leave it half-written.
+ */
+export function toKernelValues(options: unknown, into?: KernelValues): KernelValues {
   if (typeof options === 'boolean') {
-    return { enabled: options ? 1 : 0, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
+    return fill(into, options ? 1 : 0, -1, -1, -1, -1, -1);
   }
   if (!isPlainObject(options)) throw invalidArgType('options', 'a boolean or a plain object', options);
   const given = options as Record<string, unknown>;
   // Only own keys count (an enumerable key on Object.prototype must not), and
   // each is read exactly once, so a getter or proxy cannot show one value to
-  // the check and another to the kernel. Named reads keep it fast.
+  // the check and another to the kernel. for-in over a literal walks V8's
+  // enum cache: unlike Object.keys, it makes no array.
   let own = 0;
-  for (const key of Object.keys(given)) {
+  for (const key in given) {
+    if (!hasOwn.call(given, key)) continue;
     switch (key) {
       case 'enabled': own |= 1; break;
       case 'idle': own |= 2; break;
@@ -78,14 +88,26 @@ export function toKernelValues(options: unknown): KernelValues {
   const count = own & 8 ? given.count : undefined;
   const userTimeout = own & 16 ? given.userTimeout : undefined;
   const sticky = own & 32 ? given.sticky : undefined;
-  return {
-    enabled: optionalBoolean(enabled, 'options.enabled') === false ? 0 : 1,
-    idleSeconds: seconds(idle, 'options.idle'),
-    intervalSeconds: seconds(interval, 'options.interval'),
-    count: integer(count, 'options.count', 1, MAX_COUNT),
-    userTimeoutMs: integer(userTimeout, 'options.userTimeout', 0, MAX_USER_TIMEOUT_MS),
-    sticky: tristate(optionalBoolean(sticky, 'options.sticky')),
-  };
+  return fill(
+    into,
+    optionalBoolean(enabled, 'options.enabled') === false ? 0 : 1,
+    seconds(idle, 'options.idle'),
+    seconds(interval, 'options.interval'),
+    integer(count, 'options.count', 1, MAX_COUNT),
+    integer(userTimeout, 'options.userTimeout', 0, MAX_USER_TIMEOUT_MS),
+    tristate(optionalBoolean(sticky, 'options.sticky')),
+  );
+}
+
+function fill(into: KernelValues | undefined, enabled: number, idleSeconds: number, intervalSeconds: number, count: number, userTimeoutMs: number, sticky: number): KernelValues {
+  if (into === undefined) return { enabled, idleSeconds, intervalSeconds, count, userTimeoutMs, sticky };
+  into.enabled = enabled;
+  into.idleSeconds = idleSeconds;
+  into.intervalSeconds = intervalSeconds;
+  into.count = count;
+  into.userTimeoutMs = userTimeoutMs;
+  into.sticky = sticky;
+  return into;
 }
 
 // Plain objects only: a Map, a Date or a boxed Boolean would otherwise be read
