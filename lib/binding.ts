@@ -88,6 +88,21 @@ function load(): Binding | null {
 
 export const binding: Binding | null = load();
 
+/**
+ * Thrown when other code has detached the arrays shared with the addon
+ * (structuredClone with transfer, ArrayBuffer.prototype.transfer): the addon's
+ * memory is safe, but calls can no longer pass values through it.
+ */
+export function detached(): Error {
+  return Object.assign(
+    new Error(
+      "tcp-keepalive: the addon's shared arrays were detached by other code (transferred with structuredClone or " +
+        'ArrayBuffer.prototype.transfer); no call can pass values to the addon any more in this thread',
+    ),
+    { code: 'ERR_TCP_KEEPALIVE_DETACHED' },
+  );
+}
+
 /** Thrown for what needs the native addon where it is not loaded. */
 export function unsupported(what: string, option?: string): Error {
   return Object.assign(

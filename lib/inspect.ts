@@ -4,7 +4,7 @@
 // keepalive options and TCP_INFO.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { binding as loaded, native as binding, unsupported } from './binding.js';
+import { binding as loaded, detached, native as binding, unsupported } from './binding.js';
 import { invalidArgType, outOfRange, systemError } from './errors.js';
 import type { KeepAliveState } from './kernel.js';
 import { infoFromSlots, type TcpInfo } from './tcp-info.js';
@@ -37,7 +37,7 @@ export interface InspectedSocket {
 const TIMERS: SocketTimer['kind'][] = ['none', 'retransmit', 'keepalive', 'time-wait', 'zero-window-probe'];
 // USER_HZ: /proc/net/tcp reports timers in clock ticks of 1/100 s on Linux.
 const MS_PER_TICK = 10;
-const { slots, layout, stateNames } = binding;
+const { slots, infoSlots, layout, stateNames } = binding;
 
 /**
  * Lists the TCP sockets of process `pid` with their keepalive options and live
@@ -89,6 +89,7 @@ export function inspectProcess(pid: number): InspectedSocket[] {
     if (known === undefined) continue; // not a TCP socket
     const fd = Number(name);
     const socket: InspectedSocket = { fd, ...known };
+    if (slots.length === 0 || infoSlots.length === 0) throw detached();
     const step = binding.inspect(pid, fd);
     if (step === undefined) {
       socket.keepAlive = {

@@ -1,6 +1,6 @@
 // The one native call per operation: values go into the shared slots, the
 // addon makes every syscall, the result comes back through the slots.
-import { native as binding } from './binding.js';
+import { detached, native as binding } from './binding.js';
 import { systemError } from './errors.js';
 import type { KernelValues } from './options.js';
 
@@ -30,6 +30,8 @@ export function applyValues(fd: number, values: KernelValues): void {
   slots[COUNT] = values.count;
   slots[USER_TIMEOUT] = values.userTimeoutMs;
   slots[FD] = fd;
+  // A detached view reads as empty; the addon would find no fd (it clears the slot after each call).
+  if (slots.length === 0) throw detached();
   binding.set();
   if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'setsockopt', optionNames[slots[FAILED]]);
 }
@@ -37,6 +39,7 @@ export function applyValues(fd: number, values: KernelValues): void {
 /** Reads every value in force on the socket behind fd. */
 export function readValues(fd: number): KeepAliveState {
   slots[FD] = fd;
+  if (slots.length === 0) throw detached();
   binding.get();
   if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'getsockopt', optionNames[slots[FAILED]]);
   return {

@@ -1,7 +1,7 @@
 // getTcpInfo: what the kernel knows about a connection's liveness right now,
 // from one getsockopt(TCP_INFO).
 import type { Server, Socket } from 'node:net';
-import { binding as loaded, native as binding, unsupported } from './binding.js';
+import { binding as loaded, detached, native as binding, unsupported } from './binding.js';
 import { socketError, systemError } from './errors.js';
 import { PENDING, checkTarget, resolveFd } from './target.js';
 
@@ -57,6 +57,7 @@ export function getTcpInfo(target: Socket | Server): TcpInfo {
     throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its TCP_INFO after 'connect'");
   }
   slots[layout.fd] = fd;
+  if (slots.length === 0 || infoSlots.length === 0) throw detached();
   binding.info();
   if (slots[layout.result] !== 0) throw systemError(slots[layout.result], 'getsockopt', 'TCP_INFO');
   return infoFromSlots();

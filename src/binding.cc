@@ -8,6 +8,14 @@
 // costs more than the margin the syscalls leave (measured in bench/). The
 // slots hold nothing between calls that anyone reads: every get fills them
 // from the kernel, every set from the caller.
+//
+// The memory behind the slots belongs to this addon, not to V8: JavaScript
+// that holds the array can detach it (structuredClone with transfer,
+// ArrayBuffer.prototype.transfer) but cannot free it under a call. Each call
+// takes the fd and clears its slot, so after a detach (when JavaScript's
+// writes go nowhere) a call finds -1 and fails with EBADF instead of acting
+// on the fd of an earlier call; lib/kernel.ts refuses such calls first, with
+// a coded error.
 #include <napi.h>
 
 #include "keepalive.h"
@@ -26,8 +34,8 @@ enum Slot {
 // What the hot callbacks need, one per Node environment (main thread or
 // worker), handed to them as their data pointer.
 struct State {
-  int32_t* slots;
-  uint32_t* info;  // TCP_INFO fields, indexed by InfoField
+  int32_t slots[kSlotCount];
+  uint32_t info[kInfoFieldCount];  // TCP_INFO fields, indexed by InfoField
   // Set when a policy here refuses options: then every set reads what it
   // will change first, so a refusal part way can be undone. Otherwise no
   // refusal is possible after validation and sets skip those reads.
@@ -40,13 +48,19 @@ State* StateOf(napi_env env, napi_callback_info info) {
   return static_cast<State*>(data);
 }
 
+// The fd of this call; the slot is cleared so that no later call can reuse it.
+int TakeFd(int32_t* slots) {
+  int fd = slots[kFdSlot];
+  slots[kFdSlot] = -1;
+  return fd;
+}
+
 // set(): applies the option slots >= 0 to the socket in the fd slot.
 napi_value Set(napi_env env, napi_callback_info info) {
   State* state = StateOf(env, info);
   int32_t* slots = state->slots;
   Option failed = kEnabled;
-  slots[kResultSlot] =
-      SetOptions(slots[kFdSlot], slots, state->restore, &failed);
+  slots[kResultSlot] = SetOptions(TakeFd(slots), slots, state->restore, &failed);
   slots[kFailedSlot] = failed;
   return nullptr;
 }
@@ -55,7 +69,7 @@ napi_value Set(napi_env env, napi_callback_info info) {
 napi_value Get(napi_env env, napi_callback_info info) {
   int32_t* slots = StateOf(env, info)->slots;
   Option failed = kEnabled;
-  slots[kResultSlot] = GetOptions(slots[kFdSlot], slots, &failed);
+  slots[kResultSlot] = GetOptions(TakeFd(slots), slots, &failed);
   slots[kFailedSlot] = failed;
   return nullptr;
 }
@@ -64,7 +78,7 @@ napi_value Get(napi_env env, napi_callback_info info) {
 // info slots; result slot as for set().
 napi_value Info(napi_env env, napi_callback_info info) {
   State* state = StateOf(env, info);
-  state->slots[kResultSlot] = GetTcpInfo(state->slots[kFdSlot], state->info);
+  state->slots[kResultSlot] = GetTcpInfo(TakeFd(state->slots), state->info);
   return nullptr;
 }
 
@@ -97,17 +111,17 @@ Napi::Function RawFunction(Napi::Env env, const char* name,
 class Binding : public Napi::Addon<Binding> {
  public:
   Binding(Napi::Env env, Napi::Object exports) {
+    // External buffers over this addon's own memory, with no finalizer: V8
+    // never frees it, whatever JavaScript does to the views (see the top).
+    for (int32_t& slot : state_.slots) slot = -1;
     Napi::ArrayBuffer buffer =
-        Napi::ArrayBuffer::New(env, kSlotCount * sizeof(int32_t));
+        Napi::ArrayBuffer::New(env, state_.slots, sizeof(state_.slots));
     Napi::Int32Array slots = Napi::Int32Array::New(env, kSlotCount, buffer, 0);
-    // An ArrayBuffer made by N-API keeps its memory in one place for its
-    // whole life; the reference keeps it alive as long as this addon.
-    slots_ref_ = Napi::Persistent(slots);
-    state_.slots = slots.Data();
+    Napi::ArrayBuffer info_buffer =
+        Napi::ArrayBuffer::New(env, state_.info, sizeof(state_.info));
+    Napi::Uint32Array info =
+        Napi::Uint32Array::New(env, kInfoFieldCount, info_buffer, 0);
     state_.restore = OptionsMayBeRefused();
-    Napi::Uint32Array info = Napi::Uint32Array::New(env, kInfoFieldCount);
-    info_ref_ = Napi::Persistent(info);
-    state_.info = info.Data();
 
     Napi::Object info_layout = Napi::Object::New(env);
     info_layout.Set("state", static_cast<double>(kInfoState));
@@ -161,9 +175,9 @@ class Binding : public Napi::Addon<Binding> {
   }
 
  private:
-  State state_;
-  Napi::Reference<Napi::Int32Array> slots_ref_;
-  Napi::Reference<Napi::Uint32Array> info_ref_;
+  // Lives as long as the addon instance of this Node environment, which
+  // outlives every JavaScript view of its slots.
+  State state_ = {};
 };
 
 }  // namespace
