@@ -28,8 +28,8 @@ export interface Binding {
   optionNames: string[];
   /** One getsockopt(TCP_INFO) on the socket in the fd slot into infoSlots; result slot as for set(). */
   info(): void;
-  /** Reads another process's socket from outside (pidfd_getfd) into the option and info slots; returns the failed call's name, or undefined. */
-  inspect(pid: number, fd: number): string | undefined;
+  /** Reads another process's socket from outside (pidfd_getfd) into the option and info slots, if fd still is the socket with that inode; returns the failed call's name, or undefined. */
+  inspect(pid: number, fd: number, inode: number): string | undefined;
   /** TCP_INFO fields of the last info() or inspect(), in kernel units. */
   infoSlots: Uint32Array;
   /** Index of each TCP_INFO field in infoSlots. */

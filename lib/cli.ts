@@ -9,6 +9,7 @@ import { NAT_IDLE_SHARE, keepAliveFor, type ChosenKeepAlive, type DetectionBudge
 import { detectionTime, inspectProcess, systemDefaults, type DetectionTime, type InspectedSocket } from './index.js';
 import { RTO_MIN_MS, toKernelValues } from './options.js';
 import { parseDuration, parseWholeNumber } from './environment.js';
+import { PID_MAX_LIMIT, processOf } from './inspect.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, permission: 3 } as const;
 
@@ -272,13 +273,17 @@ function bar(events: TimelineEvent[], end: number): string {
 }
 
 function inspectCommand(pidText: string, json: boolean): number {
-  const pid = Number(pidText);
-  if (!/^\d+$/.test(pidText) || !(pid > 0)) throw new UsageError(`inspect: '${pidText}' is not a process id`);
+  if (!/^\d+$/.test(pidText) || /^0+$/.test(pidText)) throw new UsageError(`inspect: '${cut(pidText)}' is not a process id`);
+  const given = Number(pidText);
+  if (given > PID_MAX_LIMIT) throw new UsageError(`inspect: ${cut(pidText)} is past the kernel's process ids (at most ${PID_MAX_LIMIT})`);
+  // A thread id stands for its process; say so rather than list another id's sockets silently.
+  const { process: pid, thread } = processOf(given);
   const sockets = inspectProcess(pid);
   if (json) {
-    console.log(JSON.stringify({ pid, sockets }, null, 2));
+    console.log(JSON.stringify({ pid, ...(thread ? { thread: given } : {}), sockets }, null, 2));
     return EXIT.ok;
   }
+  if (thread) console.log(`${given} is a thread of process ${pid}: its sockets are the process's`);
   if (sockets.length === 0) {
     console.log(`process ${pid} has no TCP sockets`);
     return EXIT.ok;
@@ -318,6 +323,11 @@ function duration(ms: number): string {
   return ms % 1000 === 0 || total >= 60 ? text : `${Number((ms / 1000).toFixed(3))} s`;
 }
 
+// A typed value as shown back in a message: a 100 KB argument must not make a 100 KB line.
+function cut(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
@@ -327,6 +337,7 @@ try {
   process.exitCode = main(process.argv.slice(2));
 } catch (error) {
   const code = (error as { code?: string }).code;
-  console.error(`tcp-keepalive: ${(error as Error).message}`);
+  // The library's own messages already say where they come from.
+  console.error(`tcp-keepalive: ${(error as Error).message.replace(/^tcp-keepalive: /, '')}`);
   process.exitCode = error instanceof UsageError ? EXIT.usage : code === 'EPERM' || code === 'EACCES' ? EXIT.permission : EXIT.failed;
 }

@@ -3,7 +3,7 @@
 // timer, pidfd_getfd + getsockopt (one native call per socket) for the
 // keepalive options and TCP_INFO.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { endianness } from 'node:os';
+import { constants, endianness } from 'node:os';
 import { binding as loaded, detached, native as binding, unsupported } from './binding.js';
 import { invalidArgType, outOfRange, systemError } from './errors.js';
 import type { KeepAliveState } from './kernel.js';
@@ -37,17 +37,58 @@ export interface InspectedSocket {
 const TIMERS: SocketTimer['kind'][] = ['none', 'retransmit', 'keepalive', 'time-wait', 'zero-window-probe'];
 // USER_HZ: /proc/net/tcp reports timers in clock ticks of 1/100 s on Linux.
 const MS_PER_TICK = 10;
+const { EBADF, ESTALE } = constants.errno;
 const { slots, infoSlots, layout, stateNames } = binding;
+
+/** include/linux/threads.h PID_MAX_LIMIT on 64-bit: no pid (or thread id) is ever larger. */
+export const PID_MAX_LIMIT = 4_194_304;
 
 /**
  * Lists the TCP sockets of process `pid` with their keepalive options and live
- * TCP_INFO. Needs ptrace permission over the process (root, CAP_SYS_PTRACE, or
- * its own user where kernel.yama.ptrace_scope is 0) and Linux >= 5.6.
+ * TCP_INFO. A thread id stands for its process. Sockets the process closes
+ * while it is read are left out (or, where their fd number was reused
+ * meanwhile, never reported under the new file). Needs ptrace permission over
+ * the process (root, CAP_SYS_PTRACE, or its own user where
+ * kernel.yama.ptrace_scope is 0) and Linux >= 5.6.
  */
 export function inspectProcess(pid: number): InspectedSocket[] {
   if (typeof pid !== 'number') throw invalidArgType('pid', 'of type number', pid);
-  if (!(Number.isInteger(pid) && pid > 0)) throw outOfRange('pid', 'a positive integer', pid);
+  if (!(Number.isInteger(pid) && pid > 0 && pid <= PID_MAX_LIMIT)) {
+    throw outOfRange('pid', `a process id: an integer from 1 to ${PID_MAX_LIMIT} (the kernel's limit)`, pid);
+  }
   if (loaded === null || process.platform !== 'linux') throw unsupported('inspecting another process (inspectProcess)');
+  return inspectThreadGroup(processOf(pid));
+}
+
+/** What /proc/<id>/status says of a process or thread id. */
+export interface ProcessIdentity {
+  /** The process (thread group) the id belongs to: the id itself, unless it is a thread's. */
+  process: number;
+  /** The id is a thread of `process`, not the process itself. */
+  thread: boolean;
+}
+
+/**
+ * The process behind a process or thread id. Throws ESRCH with a message for
+ * an id no process or thread has, and for a zombie (a process that has exited
+ * and holds nothing, though `ps` still lists it until its parent reaps it).
+ */
+export function processOf(pid: number): ProcessIdentity {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch (error) {
+    throw processError(pid, error as NodeJS.ErrnoException, `/proc/${pid}/status`);
+  }
+  const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
+  if (field('State').startsWith('Z')) {
+    throw Object.assign(new Error(`process ${pid} has exited (a zombie its parent has not reaped yet): it holds no sockets`), { code: 'ESRCH' });
+  }
+  const tgid = Number(field('Tgid'));
+  return Number.isInteger(tgid) && tgid > 0 && tgid !== pid ? { process: tgid, thread: true } : { process: pid, thread: false };
+}
+
+function inspectThreadGroup({ process: pid }: ProcessIdentity): InspectedSocket[] {
   const table = new Map<string, Omit<InspectedSocket, 'fd'>>();
   for (const [file, family] of [['tcp', 4], ['tcp6', 6]] as const) {
     let text = '';
@@ -90,7 +131,10 @@ export function inspectProcess(pid: number): InspectedSocket[] {
     const fd = Number(name);
     const socket: InspectedSocket = { fd, ...known };
     if (slots.length === 0 || infoSlots.length === 0) throw detached();
-    const step = binding.inspect(pid, fd);
+    const step = binding.inspect(pid, fd, Number(inode));
+    // Closed since the listing, or its number now holds another file: not this row's socket.
+    const result = slots[layout.result];
+    if ((step === 'pidfd_getfd' && result === -EBADF) || (step === 'fstat' && result === -ESTALE)) continue;
     if (step === undefined) {
       socket.keepAlive = {
         enabled: slots[layout.enabled] !== 0,
@@ -118,10 +162,15 @@ function endpoint(hex: string): SocketEndpoint {
     return endianness() === 'LE' ? bytes.reverse() : bytes;
   });
   const bytes = words.flat();
-  const text =
-    bytes.length === 4
-      ? bytes.join('.')
-      : Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+  let text: string;
+  if (bytes.length === 4) {
+    text = bytes.join('.');
+  } else if (bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    // An IPv4 client of a dual-stack listener, written as Node and ss write it.
+    text = `::ffff:${bytes.slice(12).join('.')}`;
+  } else {
+    text = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+  }
   return { address: text, port: parseInt(port, 16) };
 }
 

@@ -82,19 +82,28 @@ napi_value Info(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// inspect(pid, fd): another process's socket, read from outside it, into the
-// option and info slots. Returns the name of the call that failed, or
-// undefined; the errno is in the result slot. Not a hot path: arguments are
-// converted the ordinary way.
+// inspect(pid, fd, inode): another process's socket, read from outside it,
+// into the option and info slots, if that fd still is the socket with that
+// inode. Returns the name of the call that failed, or undefined; the errno is
+// in the result slot. Not a hot path: arguments are converted and checked
+// the ordinary way.
 Napi::Value Inspect(const Napi::CallbackInfo& info) {
   State* state = static_cast<State*>(info.Data());
+  Napi::Env env = info.Env();
+  if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsNumber() ||
+      !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "inspect(pid, fd, inode) takes three numbers")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   const char* step = nullptr;
   state->slots[kResultSlot] = InspectProcessSocket(
       info[0].As<Napi::Number>().Int32Value(),
-      info[1].As<Napi::Number>().Int32Value(), state->slots, state->info,
-      &step);
-  if (state->slots[kResultSlot] == 0) return info.Env().Undefined();
-  return Napi::String::New(info.Env(), step);
+      info[1].As<Napi::Number>().Int32Value(),
+      static_cast<unsigned long>(info[2].As<Napi::Number>().Int64Value()),
+      state->slots, state->info, &step);
+  if (state->slots[kResultSlot] == 0) return env.Undefined();
+  return Napi::String::New(env, step);
 }
 
 // A function that calls `callback` directly, without node-addon-api's

@@ -69,9 +69,13 @@ int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]);
 
 // Another process's socket, read from outside it: duplicates `target_fd` of
 // process `pid` (pidfd_open + pidfd_getfd, Linux >= 5.6; needs ptrace
-// permission over it), reads every option and TCP_INFO, closes the copy.
+// permission over it), checks that the copy is the socket with inode
+// `inode` (the process may have closed the fd and opened another under the
+// same number since it was listed: then -ESTALE from "fstat"), reads every
+// option and TCP_INFO, closes the copy.
 // Returns 0 or a negative errno; *step names the call that failed.
-int InspectProcessSocket(int pid, int target_fd, int values[kOptionCount],
+int InspectProcessSocket(int pid, int target_fd, unsigned long inode,
+                         int values[kOptionCount],
                          unsigned int info[kInfoFieldCount], const char** step);
 
 }  // namespace tcp_keepalive_addon

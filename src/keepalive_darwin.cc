@@ -119,7 +119,7 @@ int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]) {
   return 0;
 }
 
-int InspectProcessSocket(int, int, int[kOptionCount],
+int InspectProcessSocket(int, int, unsigned long, int[kOptionCount],
                          unsigned int[kInfoFieldCount], const char** step) {
   *step = "pidfd_getfd";
   return -ENOSYS;

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -121,7 +122,8 @@ int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]) {
   return 0;
 }
 
-int InspectProcessSocket(int pid, int target_fd, int values[kOptionCount],
+int InspectProcessSocket(int pid, int target_fd, unsigned long inode,
+                         int values[kOptionCount],
                          unsigned int info[kInfoFieldCount], const char** step) {
   *step = "pidfd_open";
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
@@ -132,6 +134,17 @@ int InspectProcessSocket(int pid, int target_fd, int values[kOptionCount],
   close(pidfd);
   if (error != 0) return error;
   // pidfd_getfd sets FD_CLOEXEC on the copy, so a fork here never leaks it.
+  *step = "fstat";
+  struct stat file;
+  if (fstat(fd, &file) != 0) {
+    error = -errno;
+  } else if (file.st_ino != inode) {
+    error = -ESTALE;  // another file now holds that fd number
+  }
+  if (error != 0) {
+    close(fd);
+    return error;
+  }
   *step = "getsockopt";
   Option failed;
   error = GetOptions(fd, values, &failed);
