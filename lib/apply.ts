@@ -6,7 +6,7 @@ import { applyOnConnect } from './connecting.js';
 import { setWithNode } from './fallback.js';
 import { applyValues } from './kernel.js';
 import { merge, type KernelValues } from './options.js';
-import { pin, pinnedValues, pinsExist, unpin } from './sticky.js';
+import { installGuard, pin, pinnedValues, pinsExist, stickyUnavailable, unpin } from './sticky.js';
 import { PENDING, resolveFd } from './target.js';
 
 /**
@@ -27,6 +27,8 @@ export function setValues(target: Socket | Server, values: KernelValues): void {
   // Until the first pin in this process, no socket can be pinned: skip the lookups.
   const pinned = pinsExist() ? pinnedValues(target) : undefined;
   const sticky = values.sticky === 1 || (values.sticky === -1 && pinned !== undefined);
+  // Pins need Node's method wrapped: refuse before any change where it cannot be.
+  if (sticky && !installGuard()) throw stickyUnavailable();
   if (NO_ADDON) {
     setWithNode(target, values);
   } else {

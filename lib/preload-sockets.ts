@@ -8,28 +8,35 @@ import { binding } from './binding.js';
 import { coreSetsIntervalAndCount } from './fallback.js';
 import { nodeEnabledKeepAlive } from './node-state.js';
 import type { KernelValues } from './options.js';
-import { pinAccepted, pinnedValues } from './sticky.js';
+import { installGuard, pinAccepted, pinnedValues } from './sticky.js';
 
 // Without the addon, what Node cannot set is dropped once, with one warning,
 // rather than failing every socket.
 let lastGiven: KernelValues | undefined;
 let lastUsable: KernelValues | undefined;
 function usable(values: KernelValues): KernelValues {
-  if (binding !== null) return values;
   if (values === lastGiven) return lastUsable!;
+  const sticky = values.sticky !== 1 || installGuard();
+  if (binding !== null && sticky) return values;
   const dropped: string[] = [];
   const kept = { ...values };
-  if (kept.userTimeoutMs >= 0) {
+  if (!sticky) {
+    // A frozen net.Socket.prototype: values still go on, Node's later calls may reset them.
+    dropped.push('sticky (net.Socket.prototype.setKeepAlive cannot be wrapped)');
+    kept.sticky = -1;
+  }
+  if (binding === null && kept.userTimeoutMs >= 0) {
     dropped.push('user timeout');
     kept.userTimeoutMs = -1;
   }
-  if (!coreSetsIntervalAndCount && (kept.intervalSeconds >= 0 || kept.count >= 0)) {
+  if (binding === null && !coreSetsIntervalAndCount && (kept.intervalSeconds >= 0 || kept.count >= 0)) {
     dropped.push('interval and count');
     kept.intervalSeconds = -1;
     kept.count = -1;
   }
   if (dropped.length > 0) {
-    process.emitWarning(`tcp-keepalive/register: ${dropped.join(', ')} cannot be set on ${process.platform} without the native addon; setting the rest`, {
+    const why = binding === null ? ` cannot be set on ${process.platform} without the native addon` : ' is not available in this process';
+    process.emitWarning(`tcp-keepalive/register: ${dropped.join(', ')}${why}; setting the rest`, {
       code: 'TCP_KEEPALIVE_PRELOAD',
     });
   }
@@ -63,6 +70,7 @@ export function configureConnected(socket: unknown, values: KernelValues): void 
 export function configureListener(server: Server, values: KernelValues): void {
   // Without the addon a listener takes only Node's idle: set sockets one by one instead.
   if (binding === null) return;
+  values = usable(values);
   if (!apply(server, values)) return;
   configuredServers.add(server);
   // Its sockets inherit the values and are pinned through it, at no cost per accept.

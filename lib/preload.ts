@@ -83,7 +83,17 @@ function wrapConnect(): void {
     return result;
   };
   Object.defineProperty(connect, 'length', { value: original.length });
-  proto.connect = connect;
+  try {
+    proto.connect = connect;
+  } catch {
+    // A frozen net.Socket.prototype: the channel still reaches net.connect() clients.
+    process.emitWarning(
+      'tcp-keepalive/register: net.Socket.prototype is frozen, so tls.connect and new net.Socket().connect() ' +
+        `clients are not reached on Node ${process.version} (net.connect clients and servers are)`,
+      { code: 'TCP_KEEPALIVE_PRELOAD' },
+    );
+    diagnostics.subscribe('net.client.socket', onClientSocket);
+  }
 }
 
 // Published inside connect(), sometimes before the handle exists; one tick

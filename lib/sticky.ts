@@ -46,15 +46,35 @@ export function nodeSetKeepAlive(socket: Socket, ...args: unknown[]): Socket {
 }
 
 /**
- * Wraps Node's method once. A second copy of this package wraps the first
+ * Wraps Node's method once; false where it cannot be replaced (a frozen
+ * net.Socket.prototype). A second copy of this package wraps the first
  * copy's wrapper: each consults only its own pins, and both run.
  */
-function installGuard(): void {
-  if (original !== undefined) return;
+export function installGuard(): boolean {
+  if (original !== undefined) return true;
   const proto = Socket.prototype as unknown as { setKeepAlive: NodeSetKeepAlive };
-  original = proto.setKeepAlive;
-  Object.defineProperty(guarded, 'length', { value: original.length });
-  proto.setKeepAlive = guarded;
+  const current = proto.setKeepAlive;
+  Object.defineProperty(guarded, 'length', { value: current.length });
+  try {
+    proto.setKeepAlive = guarded;
+  } catch {
+    return false;
+  }
+  if (proto.setKeepAlive !== guarded) return false;
+  // Recorded only once the wrapper is in place: until then nothing is pinned.
+  original = current;
+  return true;
+}
+
+/** Thrown, before any change, by a sticky call where Node's method cannot be wrapped. */
+export function stickyUnavailable(): Error {
+  return Object.assign(
+    new Error(
+      'tcp-keepalive: sticky values need to wrap net.Socket.prototype.setKeepAlive, which cannot be replaced here ' +
+        '(the prototype is frozen or the method is read-only); set the options without sticky, or before freezing',
+    ),
+    { code: 'ERR_TCP_KEEPALIVE_STICKY_UNAVAILABLE' },
+  );
 }
 
 // Fixed parameters rather than a rest array: this runs on every Node call on
@@ -98,16 +118,16 @@ export function pin(socket: Socket, values: KernelValues, set: (socket: Socket, 
     lastPinnedFrom = values;
     lastPinned = { ...values, enabled: -1, sticky: 1 };
   }
+  if (!installGuard()) throw stickyUnavailable();
   pins.set(pinKey(socket), lastPinned!);
   setPinned = set;
-  if (original === undefined) installGuard();
 }
 
 /** Pins `values` on every socket `server` accepts from now on, unless pinned or unpinned on its own. */
 export function pinAccepted(server: object, values: KernelValues, set: (socket: Socket, values: KernelValues) => void): void {
+  if (!installGuard()) throw stickyUnavailable();
   listenerPins.set(server, { ...values, enabled: -1, sticky: 1 });
   setPinned = set;
-  if (original === undefined) installGuard();
 }
 
 // Pinned values are never changed in place (a later pin replaces the entry), so sharing is safe.

@@ -19,8 +19,5 @@ await build({
   format: 'cjs',
   target: 'node20',
   external: ['./preload-sockets.js'],
-  // Less to read and scan at start-up; names are kept, so stack traces still read.
-  minifyWhitespace: true,
-  minifySyntax: true,
   logLevel: 'warning',
 });

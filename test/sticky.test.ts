@@ -131,4 +131,50 @@ describe('sticky', () => {
       process.off('warning', onWarning);
     }
   });
+
+  it('a frozen net.Socket.prototype: sticky is refused with a coded error before any change; the preload sets the values without it and says so once', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dist = join(__dirname, '..', 'dist');
+    // In a child: freezing the prototype here would change every other test.
+    const script = `
+      const net = require('node:net');
+      const { setKeepAlive, getKeepAlive } = require(${JSON.stringify(join(dist, 'index.js'))});
+      void process.stdout; void process.stderr; // Node assigns to them when it makes them: before the freeze
+      Object.freeze(net.Socket.prototype);
+      const server = net.createServer(() => {}).listen(0, '127.0.0.1', () => {
+        const s = net.connect(server.address().port, '127.0.0.1', () => {
+          setKeepAlive(s, { idle: 20000 });
+          let error;
+          try { setKeepAlive(s, { idle: 30000, interval: 3000, sticky: true }); } catch (e) { error = e.code; }
+          const afterRefusal = getKeepAlive(s);
+          setKeepAlive(s, { idle: 40000 });
+          console.log(JSON.stringify({ error, afterRefusal, plain: getKeepAlive(s) }));
+          s.destroy(); server.close();
+        });
+      });`;
+    const api = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(api.status, api.stderr).toBe(0);
+    const result = JSON.parse(api.stdout) as { error: string; afterRefusal: { idle: number; interval: number }; plain: { idle: number } };
+    expect(result.error).toBe('ERR_TCP_KEEPALIVE_STICKY_UNAVAILABLE');
+    expect(result.afterRefusal).toMatchObject({ idle: 20_000 }); // nothing applied
+    expect(result.afterRefusal.interval).not.toBe(3_000);
+    expect(result.plain).toMatchObject({ idle: 40_000 });
+
+    const preloaded = `
+      const net = require('node:net');
+      const { getKeepAlive } = require(${JSON.stringify(join(dist, 'index.js'))});
+      const server = net.createServer(() => {}).listen(0, '127.0.0.1', () => {
+        const s = net.connect(server.address().port, '127.0.0.1', () => {
+          console.log(JSON.stringify(getKeepAlive(s)));
+          s.destroy(); server.close();
+        });
+      });`;
+    const env = { ...process.env, KEEPIDLE: '37', KEEPINTVL: '7', KEEPCNT: '4' };
+    delete env.NODE_OPTIONS;
+    const freezer = join(__dirname, 'fixtures', 'freeze-socket-prototype.cjs');
+    const run = spawnSync(process.execPath, ['--require', freezer, '--require', join(dist, 'register.js'), '-e', preloaded], { encoding: 'utf8', env, timeout: 20_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ enabled: true, idle: 37_000, interval: 7_000, count: 4 });
+    expect(run.stderr.match(/sticky \(net\.Socket\.prototype\.setKeepAlive cannot be wrapped\) is not available in this process; setting the rest/g)).toHaveLength(1);
+  });
 });
