@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Each file ends by checking that it tested the build the run started with.
+    setupFiles: ['test/helpers/build-under-test.ts'],
     // One file at a time: the network scenarios measure timings, and the
     // memory test measures RSS; neither should share two cores with others.
     fileParallelism: false,

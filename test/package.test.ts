@@ -1,5 +1,5 @@
-// The published package, as a user gets it: `npm pack` (which runs prepack:
-// dist and both prebuilds) and install the tarball into scratch projects whose PATH
+// The published package, as a user gets it: `npm pack` of a copy of the tree
+// (prepack rebuilds dist and the prebuilds; the tree under test keeps its build) and install the tarball into scratch projects whose PATH
 // has node and npm but no compiler, python or make, only poisoned stand-ins
 // that record any call. Proves that:
 //   - the tarball ships the prebuilt addon and both module-system entries,
@@ -10,7 +10,7 @@
 //     platform and the build command, and that command does build it.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain, run, type Run } from './helpers/run.js';
 
@@ -89,8 +89,20 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     const cache = await config('cache');
     const registry = await config('registry');
 
+    // Packed from a copy of the tree: prepack rebuilds build/, dist/ and
+    // prebuilds/, and the tree under test must keep the build every other
+    // test file loads (the developer's, or a sanitizer build in CI).
+    const source = join(work, 'source');
+    const tracked = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, env: process.env, timeoutMs: 30_000 });
+    expect(tracked.code, explain(tracked)).toBe(0);
+    for (const file of tracked.stdout.split('\0').filter(Boolean)) {
+      if (!existsSync(join(ROOT, file))) continue; // deleted in the working tree
+      mkdirSync(dirname(join(source, file)), { recursive: true });
+      copyFileSync(join(ROOT, file), join(source, file));
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'));
     // prepack builds four binaries; the musl ones compile zig's libc++ the first time (minutes).
-    const pack = await run('npm', ['pack', '--pack-destination', packDir], { cwd: ROOT, env: process.env, timeoutMs: 600_000 });
+    const pack = await run('npm', ['pack', '--pack-destination', packDir], { cwd: source, env: process.env, timeoutMs: 600_000 });
     expect(pack.code, explain(pack)).toBe(0);
     const made = readdirSync(packDir).filter((file) => file.endsWith('.tgz'));
     expect(made, explain(pack)).toHaveLength(1);
