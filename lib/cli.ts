@@ -178,7 +178,7 @@ function budgetCommand(values: Values, json: boolean): number {
     throw asUsage(error);
   }
   // retries2 does not matter with a user timeout: no /proc needed.
-  const detection = detectionTime({ ...chosen, enabled: true, retries2: 15 });
+  const detection = detectionTime({ ...chosen, enabled: true }); // a user timeout: /proc/sys not needed
   const timeline = probeTimeline(detection);
   const { natIdle } = budget;
   const env = [`TCP_KEEPALIVE_DETECT_WITHIN=${envTime(budget.detectWithin)}`];

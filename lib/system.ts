@@ -94,7 +94,12 @@ export function detectionTime(settingsOrSocket: DetectionSettings | Socket | Ser
   if (typeof given !== 'object' || given === null) {
     throw invalidArgType('settingsOrSocket', 'an object or an instance of net.Socket or net.Server', given);
   }
-  const needsDefaults = ['idle', 'interval', 'count', 'retries2'].some((key) => given[key as keyof DetectionSettings] === undefined);
+  // /proc/sys only for what decides a figure: tcp_retries2 decides none when
+  // a user timeout bounds the data-in-flight path.
+  const retries2Matters = !(typeof given.userTimeout === 'number' && given.userTimeout > 0);
+  const needsDefaults =
+    ['idle', 'interval', 'count'].some((key) => given[key as keyof DetectionSettings] === undefined) ||
+    (given.retries2 === undefined && retries2Matters);
   const defaults = needsDefaults ? systemDefaults() : undefined;
   const settings: DetectionTime['settings'] = {
     enabled: checkBoolean(given.enabled ?? true, 'settings.enabled'),
@@ -102,7 +107,7 @@ export function detectionTime(settingsOrSocket: DetectionSettings | Socket | Ser
     interval: check(given.interval ?? defaults!.interval, 'settings.interval'),
     count: check(given.count ?? defaults!.count, 'settings.count'),
     userTimeout: check(given.userTimeout ?? 0, 'settings.userTimeout'),
-    retries2: check(given.retries2 ?? defaults!.retries2, 'settings.retries2'),
+    retries2: check(given.retries2 ?? defaults?.retries2 ?? retries2IfReadable(), 'settings.retries2'),
   };
   const { enabled, idle, interval, count, userTimeout, retries2 } = settings;
 
@@ -131,6 +136,16 @@ export function detectionTime(settingsOrSocket: DetectionSettings | Socket | Ser
     dataInFlightWorst: Math.ceil(dataInFlight * TIMER_SLACK) + RTO_MIN_MS,
     settings,
   };
+}
+
+// The system's tcp_retries2 where /proc/sys can be read, else the kernel's
+// default (15); only called where it decides no figure.
+function retries2IfReadable(): number {
+  try {
+    return systemDefaults().retries2;
+  } catch {
+    return 15;
+  }
 }
 
 // tcp_model_timeout(): `boundary` retransmissions doubling from TCP_RTO_MIN,

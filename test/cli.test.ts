@@ -82,6 +82,33 @@ describe('tcp-keepalive defaults / explain', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  const noProcSys = requireOrSkip(
+    '/proc/sys hidden in a mount namespace',
+    process.getuid?.() === 0 && spawnSync('unshare', ['--help']).status === 0 ? null : 'needs root and unshare (util-linux)',
+  );
+  it.skipIf(noProcSys)('without /proc/sys: defaults says so once (exit 1); explain with every value given needs none of it', async () => {
+    // A private mount namespace where an empty tmpfs covers /proc/sys.
+    const hidden = (args: string[]) =>
+      run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs none /proc/sys && exec "$0" "$@"`, process.execPath, CLI, ...args], {
+        cwd: ROOT,
+        env: process.env,
+        timeoutMs: 20_000,
+      });
+    const defaults = await hidden(['defaults']);
+    expect(defaults.code, explain(defaults)).toBe(1);
+    expect(defaults.stderr).toMatch(/^tcp-keepalive: cannot read the system default \/proc\/sys\/net\/ipv4\/tcp_keepalive_time \(ENOENT\)/);
+    expect(defaults.stderr.match(/tcp-keepalive:/g)).toHaveLength(1);
+    const given = await hidden(['explain', '--idle', '30s', '--interval', '10s', '--count', '3', '--user-timeout', '60s', '--json']);
+    expect(given.code, explain(given)).toBe(0);
+    expect(JSON.parse(given.stdout)).toMatchObject({ idle: 60_000, dataInFlight: 60_000, dataInFlightBy: 'user-timeout' });
+    const budget = await hidden(['explain', '--detect-within', '30s']);
+    expect(budget.code, explain(budget)).toBe(0);
+    // Without a user timeout tcp_retries2 decides the data-in-flight figure: then it must be read.
+    const needed = await hidden(['explain', '--idle', '30s', '--interval', '10s', '--count', '3']);
+    expect(needed.code).toBe(1);
+    expect(needed.stderr).toMatch(/^tcp-keepalive: cannot read the system default/);
+  });
+
   it('--help on every command, exit 0', async () => {
     for (const args of [['--help'], ['defaults', '--help'], ['explain', '--help'], ['inspect', '--help']]) {
       const result = await cli(args);
@@ -145,9 +172,11 @@ describe.skipIf(skip)('tcp-keepalive inspect <pid>', () => {
     expect(result.stderr).toMatch(/needs ptrace permission over it: run as root/);
   });
 
-  it('a process that does not exist: exit 1', async () => {
-    const result = await cli(['inspect', '999999999']);
+  it('a process that does not exist: exit 1 (an id past the kernel\'s range: exit 2)', async () => {
+    // pid_max is at most 4194304 and no pid reaches it.
+    const result = await cli(['inspect', '4194304']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/no process 999999999/);
+    expect(result.stderr).toMatch(/no process 4194304/);
+    expect((await cli(['inspect', '999999999'])).code).toBe(2);
   });
 });

@@ -169,7 +169,7 @@ describe('sticky', () => {
           s.destroy(); server.close();
         });
       });`;
-    const env = { ...process.env, KEEPIDLE: '37', KEEPINTVL: '7', KEEPCNT: '4' };
+    const env: NodeJS.ProcessEnv = { ...process.env, KEEPIDLE: '37', KEEPINTVL: '7', KEEPCNT: '4' };
     delete env.NODE_OPTIONS;
     const freezer = join(__dirname, 'fixtures', 'freeze-socket-prototype.cjs');
     const run = spawnSync(process.execPath, ['--require', freezer, '--require', join(dist, 'register.js'), '-e', preloaded], { encoding: 'utf8', env, timeout: 20_000 });
