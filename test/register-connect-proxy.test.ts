@@ -9,12 +9,12 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspectProcess } from '../lib/index.js';
+import { connectProxy } from './helpers/proxy.js';
 
 const ROOT = join(__dirname, '..');
 const FIXTURES = join(__dirname, 'fixtures');
@@ -22,27 +22,11 @@ const CERT = join(FIXTURES, 'cert.pem');
 const ENV = { KEEPIDLE: '37', KEEPINTVL: '7', KEEPCNT: '4', TCP_USER_TIMEOUT: '21000' };
 const HELD = { enabled: true, idle: 37_000, interval: 7_000, count: 4, userTimeout: 21_000 };
 
-/** A CONNECT proxy that tunnels to loopback only, closed with the test. */
-async function connectProxy(): Promise<{ port: number; tunnels: () => number }> {
-  let tunnels = 0;
-  const proxy = http.createServer((_request, response) => response.writeHead(405).end());
-  proxy.on('connect', (request: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    const [host, port] = String(request.url).split(':');
-    if (host !== '127.0.0.1' && host !== 'localhost') return void client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-    const upstream = net.connect(Number(port), '127.0.0.1', () => {
-      tunnels++;
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
-    });
-    const close = () => { upstream.destroy(); client.destroy(); };
-    upstream.on('error', close);
-    client.on('error', close);
-  });
-  proxy.listen(0, '127.0.0.1');
-  await once(proxy, 'listening');
-  onTestFinished(() => void proxy.close());
-  return { port: (proxy.address() as net.AddressInfo).port, tunnels: () => tunnels };
+/** The proxy, closed with the test. */
+async function proxyForTest(): Promise<{ port: number; tunnels: () => number }> {
+  const proxy = await connectProxy();
+  onTestFinished(() => proxy.close());
+  return proxy;
 }
 
 async function httpsServer(): Promise<number> {
@@ -59,7 +43,7 @@ async function httpsServer(): Promise<number> {
 
 describe('the preload through a CONNECT proxy (https-proxy-agent)', () => {
   it('the tunnel socket holds the environment\'s values after the TLS handshake and after pooled reuse, read from outside', async () => {
-    const proxy = await connectProxy();
+    const proxy = await proxyForTest();
     const port = await httpsServer();
     const env: NodeJS.ProcessEnv = { ...process.env, ...ENV, NODE_EXTRA_CA_CERTS: CERT };
     delete env.NODE_OPTIONS;
