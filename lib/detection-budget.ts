@@ -16,7 +16,7 @@
 //   (measured: T = 6 s gave ETIMEDOUT 6.55 s after the data was sent).
 // Both are <= detectWithin by construction.
 import { invalidArgType, invalidArgValue, outOfRange } from './errors.js';
-import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, RTO_MIN_MS, TIMER_SLACK } from './options.js';
+import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, RTO_MIN_MS, TIMER_SLACK, optionalInteger } from './options.js';
 
 /** What `keepAliveFor` takes. Times in milliseconds. */
 export interface DetectionBudget {
@@ -109,18 +109,9 @@ function readBudget(budget: unknown): { detectWithin: number; natIdle: number | 
   for (const key of Object.keys(given)) {
     if (!KNOWN.split(', ').includes(key)) throw invalidArgValue(`budget.${key}`, `is not a budget option (known: ${KNOWN})`, given[key]);
   }
-  const detectWithin = integer(given.detectWithin, 'budget.detectWithin', smallestBudget(1), MAX_USER_TIMEOUT_MS, 'ms');
-  const natIdle = integer(given.natIdle, 'budget.natIdle', Math.ceil(1000 / NAT_IDLE_SHARE), MAX_USER_TIMEOUT_MS, 'ms');
-  const probes = integer(given.probes, 'budget.probes', 1, MAX_COUNT, 'probes');
+  const detectWithin = optionalInteger(given.detectWithin, 'budget.detectWithin', smallestBudget(1), MAX_USER_TIMEOUT_MS, 'ms');
+  const natIdle = optionalInteger(given.natIdle, 'budget.natIdle', Math.ceil(1000 / NAT_IDLE_SHARE), MAX_USER_TIMEOUT_MS, 'ms');
+  const probes = optionalInteger(given.probes, 'budget.probes', 1, MAX_COUNT, 'probes');
   if (detectWithin === undefined) throw invalidArgType('budget.detectWithin', 'of type number', undefined);
   return { detectWithin, natIdle, probes };
-}
-
-function integer(value: unknown, name: string, min: number, max: number, unit: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!(Number.isInteger(value) && value >= min && value <= max)) {
-    throw outOfRange(name, `an integer >= ${min} and <= ${max} (${unit})`, value);
-  }
-  return value;
 }

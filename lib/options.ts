@@ -146,10 +146,15 @@ function seconds(value: unknown, name: string): number {
 }
 
 function integer(value: unknown, name: string, min: number, max: number): number {
-  if (value === undefined) return -1;
+  return optionalInteger(value, name, min, max) ?? -1;
+}
+
+/** An integer in [min, max], or undefined when left out; `unit` goes into the range message. */
+export function optionalInteger(value: unknown, name: string, min: number, max: number, unit?: string): number | undefined {
+  if (value === undefined) return undefined;
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   if (!(Number.isInteger(value) && value >= min && value <= max)) {
-    throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
+    throw outOfRange(name, `an integer >= ${min} and <= ${max}${unit === undefined ? '' : ` (${unit})`}`, value);
   }
   return value;
 }

@@ -1,7 +1,7 @@
 // agentkeepalive's HttpAgent; recipe: withKeepAlive around it.
 import http from 'node:http';
 import Agent from 'agentkeepalive';
-import { VALUES, checkpoint, env, fail, keepalive, recipe } from './common.mjs';
+import { VALUES, env, keepalive, recipe, twice } from './common.mjs';
 
 const url = env('COMPAT_URL');
 const agent = new Agent();
@@ -10,11 +10,4 @@ const get = () =>
   new Promise((resolve, reject) => {
     http.get(url, { agent }, (response) => response.resume().on('end', resolve)).on('error', reject);
   });
-try {
-  await get();
-  await checkpoint('connected');
-  await get(); // the pooled connection again
-  await checkpoint('after');
-} catch (error) {
-  fail(error);
-}
+await twice(get);

@@ -44,3 +44,27 @@ export function fail(error) {
   console.error(error);
   process.exit(1);
 }
+
+/** The pooled-reuse programs: one request, the first reading, the same request again, the second. */
+export async function twice(request) {
+  try {
+    await request();
+    await checkpoint('connected');
+    await request(); // the pooled connection again
+    await checkpoint('after');
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/** Tries `action` until it succeeds (a pool meeting the connection the server ended), at most 20 times. */
+export async function retry(action) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      if (attempt > 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

@@ -3,7 +3,7 @@
 // socket to the proxy and wraps it in TLS; no hook of its own reaches it).
 import https from 'node:https';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import { VALUES, checkpoint, env, fail, recipe, register } from './common.mjs';
+import { VALUES, env, recipe, register, twice } from './common.mjs';
 
 if (recipe) register.configure(VALUES);
 const agent = new HttpsProxyAgent(env('COMPAT_PROXY'), { keepAlive: true });
@@ -11,11 +11,4 @@ const get = () =>
   new Promise((resolve, reject) => {
     https.get(env('COMPAT_HTTPS_URL'), { agent }, (response) => response.resume().on('end', resolve)).on('error', reject);
   });
-try {
-  await get();
-  await checkpoint('connected');
-  await get(); // the pooled tunnel again
-  await checkpoint('after');
-} catch (error) {
-  fail(error);
-}
+await twice(get);

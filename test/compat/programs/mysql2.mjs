@@ -4,7 +4,7 @@
 // skips its own setNoDelay: the factory sets it back).
 import net from 'node:net';
 import mysql from 'mysql2/promise';
-import { VALUES, checkpoint, env, fail, keepalive, recipe } from './common.mjs';
+import { VALUES, checkpoint, env, fail, keepalive, recipe, retry } from './common.mjs';
 
 const connection = { host: '127.0.0.1', port: Number(env('COMPAT_PORT')), user: 'root' };
 const stream = () => {
@@ -18,15 +18,7 @@ try {
   const admin = await mysql.createConnection(connection);
   await admin.query(`KILL ${Number(rows[0].id)}`);
   await admin.end();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await pool.query('SELECT 1');
-      break;
-    } catch (error) {
-      if (attempt > 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  await retry(() => pool.query('SELECT 1'));
   await checkpoint('after');
   await pool.end();
 } catch (error) {

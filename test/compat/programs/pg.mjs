@@ -3,7 +3,7 @@
 // anew for the next query. Recipe: the stream factory.
 import net from 'node:net';
 import pg from 'pg';
-import { VALUES, checkpoint, env, fail, keepalive, recipe } from './common.mjs';
+import { VALUES, checkpoint, env, fail, keepalive, recipe, retry } from './common.mjs';
 
 const connection = { host: '127.0.0.1', port: Number(env('COMPAT_PORT')), user: 'postgres', database: 'postgres' };
 const pool = new pg.Pool({
@@ -19,15 +19,7 @@ try {
   await admin.connect();
   await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
   await admin.end();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await pool.query('SELECT 1');
-      break;
-    } catch (error) {
-      if (attempt > 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  await retry(() => pool.query('SELECT 1'));
   await checkpoint('after');
 } catch (error) {
   fail(error);
