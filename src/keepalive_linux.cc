@@ -3,10 +3,12 @@
 #include "keepalive.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -134,12 +136,21 @@ int InspectProcessSocket(int pid, int target_fd, unsigned long inode,
   close(pidfd);
   if (error != 0) return error;
   // pidfd_getfd sets FD_CLOEXEC on the copy, so a fork here never leaks it.
+  // The copy's inode, from /proc/self/fd ("socket:[12345]") rather than
+  // fstat, which glibc exports only from 2.33: the prebuilds must load on
+  // the older glibc of Node's own arm64 builds.
   *step = "fstat";
-  struct stat file;
-  if (fstat(fd, &file) != 0) {
+  char path[32];
+  char link[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t length = readlink(path, link, sizeof link - 1);
+  if (length < 0) {
     error = -errno;
-  } else if (file.st_ino != inode) {
-    error = -ESTALE;  // another file now holds that fd number
+  } else {
+    link[length] = '\0';
+    char* end = nullptr;
+    unsigned long found = strncmp(link, "socket:[", 8) == 0 ? strtoul(link + 8, &end, 10) : 0;
+    if (end == nullptr || *end != ']' || found != inode) error = -ESTALE;  // another file holds that fd number now
   }
   if (error != 0) {
     close(fd);

@@ -34,6 +34,11 @@ function random(seed: number): () => number {
 
 const fdOf = (handle: unknown): number => (handle as { _handle: { fd: number } })._handle.fd;
 const openFds = (): number => readdirSync('/proc/self/fd').length;
+// A dgram socket keeps its handle under a private symbol (no `_handle` on Node 26).
+function udpFd(socket: dgram.Socket): number {
+  const state = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'state symbol')!;
+  return (socket as unknown as Record<symbol, { handle: { fd: number } }>)[state].handle.fd;
+}
 
 describe.runIf(process.platform === 'linux' && native !== null)('the raw binding under fuzzing', () => {
   it(`${CALLS} random calls (seed printed): results 0 or -errno, no crash, no fd leaked, the sentinel untouched`, async () => {
@@ -60,7 +65,7 @@ describe.runIf(process.platform === 'linux' && native !== null)('the raw binding
     const kinds: Record<string, number> = {
       connected: fdOf(connected),
       listener: fdOf(listener),
-      udp: (udp as unknown as { _handle: { fd: number } })._handle.fd,
+      udp: udpFd(udp),
       unixServer: fdOf(unixServer),
       unixClient: fdOf(unixClient),
       file,
