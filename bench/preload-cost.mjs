@@ -34,7 +34,7 @@ function startup(extraEnv, runs = 15) {
   for (const name of Object.keys(env)) if (/^(KEEP|TCP_KEEPALIVE|TCP_USER_TIMEOUT$)/.test(name) && !(name in extraEnv)) delete env[name];
   // Timed inside the child: performance.now and one user file are warmed first,
   // so the figure is the preload's own require, not the loader's first use.
-  const script = `performance.now(); require(${JSON.stringify(join(here, 'floor', 'empty.cjs'))}); const t = performance.now(); require(${JSON.stringify(REGISTER)}); const ms = performance.now() - t; console.log(ms)`;
+  const script = `performance.now(); require(${JSON.stringify(EMPTY)}); const t = performance.now(); require(${JSON.stringify(REGISTER)}); const ms = performance.now() - t; console.log(ms)`;
   const samples = [];
   for (let i = 0; i < runs; i++) {
     const child = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 30_000 });
@@ -158,9 +158,12 @@ async function perConnection(side) {
 }
 
 // An empty CommonJS file, so the loader's first use is not counted as the preload's.
-const { mkdirSync, writeFileSync } = await import('node:fs');
-mkdirSync(join(here, 'floor'), { recursive: true });
-writeFileSync(join(here, 'floor', 'empty.cjs'), '');
+const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+const { tmpdir } = await import('node:os');
+const scratch = mkdtempSync(join(tmpdir(), 'tcp-keepalive-bench-'));
+const EMPTY = join(scratch, 'empty.cjs');
+writeFileSync(EMPTY, '');
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 const plainStart = startup({});
 const unset = startup({});
