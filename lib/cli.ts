@@ -7,8 +7,8 @@
 import { parseArgs } from 'node:util';
 import { NAT_IDLE_SHARE, keepAliveFor, type ChosenKeepAlive, type DetectionBudget } from './detection-budget.js';
 import { detectionTime, inspectProcess, systemDefaults, type DetectionTime, type InspectedSocket } from './index.js';
-import { RTO_MIN_MS, toKernelValues } from './options.js';
-import { parseDuration, parseWholeNumber } from './environment.js';
+import { RTO_MIN_MS, TIMER_SLACK, toKernelValues } from './options.js';
+import { cut, parseDuration, parseWholeNumber } from './environment.js';
 import { PID_MAX_LIMIT, processOf } from './inspect.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, permission: 3 } as const;
@@ -177,8 +177,8 @@ function budgetCommand(values: Values, json: boolean): number {
   } catch (error) {
     throw asUsage(error);
   }
-  // retries2 does not matter with a user timeout: no /proc needed.
-  const detection = detectionTime({ ...chosen, enabled: true }); // a user timeout: /proc/sys not needed
+  // With a user timeout tcp_retries2 decides nothing: no /proc/sys needed.
+  const detection = detectionTime({ ...chosen, enabled: true });
   const timeline = probeTimeline(detection);
   const { natIdle } = budget;
   const env = [`TCP_KEEPALIVE_DETECT_WITHIN=${envTime(budget.detectWithin)}`];
@@ -222,7 +222,7 @@ function budgetCommand(values: Values, json: boolean): number {
   if (natIdle !== undefined) {
     console.log(
       `  - NAT: idle and interval are at most ${NAT_IDLE_SHARE * 100} % of ${duration(natIdle)}, so a probe goes out at the latest ` +
-        `after ${seconds(Math.ceil(Math.max(chosen.idle, chosen.interval) * 9 / 8))} of silence and refreshes the entry in time.`,
+        `after ${seconds(Math.ceil(Math.max(chosen.idle, chosen.interval) * TIMER_SLACK))} of silence and refreshes the entry in time.`,
     );
   }
   console.log('');
@@ -323,15 +323,9 @@ function duration(ms: number): string {
   return ms % 1000 === 0 || total >= 60 ? text : `${Number((ms / 1000).toFixed(3))} s`;
 }
 
-// A typed value as shown back in a message: a 100 KB argument must not make a 100 KB line.
-function cut(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-}
-
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
-
 
 try {
   process.exitCode = main(process.argv.slice(2));

@@ -73,16 +73,15 @@ export function keepAliveFor(budget: DetectionBudget): ChosenKeepAlive {
   const wanted = probes ?? DEFAULT_PROBES;
   // Whole seconds of schedule that fit the budget on both paths.
   const total = Math.floor((detectWithin - RTO_MIN_MS) / TIMER_SLACK / 1000);
-  if (total < wanted + 1) {
-    if (probes !== undefined || total < 2) {
-      const need = probes ?? 1;
-      throw outOfRange(
-        'budget.detectWithin',
-        `>= ${smallestBudget(need)} for ${need} probe${need === 1 ? '' : 's'} (1 s idle, then probes 1 s apart, ` +
-          'each timer up to 1/8 late, plus one 200 ms retransmission timeout)',
-        detectWithin,
-      );
-    }
+  // Too small even for one probe, or for the probes asked for (the default 3 shrinks to fit instead).
+  const need = probes ?? 1;
+  if (total < need + 1) {
+    throw outOfRange(
+      'budget.detectWithin',
+      `>= ${smallestBudget(need)} for ${need} probe${need === 1 ? '' : 's'} (1 s idle, then probes 1 s apart, ` +
+        'each timer up to 1/8 late, plus one 200 ms retransmission timeout)',
+      detectWithin,
+    );
   }
   const count = Math.min(wanted, total - 1);
   // Idle and interval alike (as Go's defaults are): as much silence before the

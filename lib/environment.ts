@@ -147,7 +147,12 @@ export function parseWholeNumber(text: string): number | null {
   return Number.isSafeInteger(value) ? value : null;
 }
 
-/** A value as echoed in an error message: quoted, and cut if long (a 100 KB variable must not make a 100 KB line). */
+/** A typed value as echoed in a message, cut if long: a 100 KB variable must not make a 100 KB line. */
+export function cut(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** The same, quoted, as the environment's messages show values. */
 export function shown(text: string): string {
-  return JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text);
+  return JSON.stringify(cut(text));
 }

@@ -134,7 +134,7 @@ function inspectThreadGroup({ process: pid }: ProcessIdentity): InspectedSocket[
     const step = binding.inspect(pid, fd, Number(inode));
     // Closed since the listing, or its number now holds another file: not this row's socket.
     const result = slots[layout.result];
-    if ((step === 'pidfd_getfd' && result === -EBADF) || (step === 'fstat' && result === -ESTALE)) continue;
+    if ((step === 'pidfd_getfd' && result === -EBADF) || (step === 'readlink' && result === -ESTALE)) continue;
     if (step === undefined) {
       socket.keepAlive = {
         enabled: slots[layout.enabled] !== 0,

@@ -54,9 +54,10 @@ const configuredAtConnect = new WeakSet<Socket>();
 
 /** Every connect() call: the wrapper or net.client.socket runs once per call. */
 export function configureClient(socket: Socket, values: KernelValues): void {
-  // A pinned socket is marked by its pin already (sticky, the default).
-  if (values.sticky !== 1) configuredAtConnect.add(socket);
-  apply(socket, usable(values));
+  const applied = usable(values);
+  // A pinned socket is marked by its pin already (sticky, the default, where it can be had).
+  if (applied.sticky !== 1) configuredAtConnect.add(socket);
+  apply(socket, applied);
 }
 
 /** A socket undici reports connected: configured unless connect() already was. */

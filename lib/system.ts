@@ -80,7 +80,6 @@ export interface DetectionTime {
 }
 
 // include/net/tcp.h: TCP_RTO_MAX (TCP_RTO_MIN is in options.ts).
-
 const RTO_MAX_MS = 120_000;
 
 /**

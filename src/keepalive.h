@@ -71,8 +71,8 @@ int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]);
 // process `pid` (pidfd_open + pidfd_getfd, Linux >= 5.6; needs ptrace
 // permission over it), checks that the copy is the socket with inode
 // `inode` (the process may have closed the fd and opened another under the
-// same number since it was listed: then -ESTALE from "fstat", the step that
-// reads the copy's inode), reads every
+// same number since it was listed: then -ESTALE from "readlink", the step
+// that reads the copy's inode), reads every
 // option and TCP_INFO, closes the copy.
 // Returns 0 or a negative errno; *step names the call that failed.
 int InspectProcessSocket(int pid, int target_fd, unsigned long inode,

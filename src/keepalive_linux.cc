@@ -139,7 +139,7 @@ int InspectProcessSocket(int pid, int target_fd, unsigned long inode,
   // The copy's inode, from /proc/self/fd ("socket:[12345]") rather than
   // fstat, which glibc exports only from 2.33: the prebuilds must load on
   // the older glibc of Node's own arm64 builds.
-  *step = "fstat";
+  *step = "readlink";
   char path[32];
   char link[64];
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
