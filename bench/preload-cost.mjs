@@ -14,19 +14,27 @@
 // `--json` prints every figure as JSON.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import net from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { rawSet, REGISTER } from './common/floor.mjs';
+import { cpuTime, interleave } from './common/rounds.mjs';
+import { median, pairedDifference } from './common/stats.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const REGISTER = join(here, '..', 'dist', 'register.js');
-const require = createRequire(import.meta.url);
 const OPTIONS = { idle: 30_000, interval: 10_000, count: 3 };
+const RAW = [OPTIONS.idle / 1000, OPTIONS.interval / 1000, OPTIONS.count];
 const BATCH = 3000;
 const ROUNDS = 15;
 const json = process.argv.includes('--json');
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+// An empty CommonJS file, so the loader's first use is not counted as the preload's.
+const scratch = mkdtempSync(join(tmpdir(), 'tcp-keepalive-bench-'));
+const EMPTY = join(scratch, 'empty.cjs');
+writeFileSync(EMPTY, '');
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 // --- start-up -------------------------------------------------------------
 function startup(extraEnv, runs = 15) {
@@ -45,12 +53,7 @@ function startup(extraEnv, runs = 15) {
 }
 
 // --- per connection -------------------------------------------------------
-const { configure } = require(REGISTER);
-
-function cpu(run) {
-  const before = process.cpuUsage();
-  return run().then(() => process.cpuUsage(before));
-}
+const { configure } = createRequire(import.meta.url)(REGISTER);
 
 /** A child process running plain Node: a server, or a client that connects on request. */
 async function peer(role) {
@@ -65,7 +68,7 @@ async function peer(role) {
            console.log('done');
          });`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH } });
-  const lines = (await import('node:readline')).createInterface({ input: child.stdout });
+  const lines = createInterface({ input: child.stdout });
   const queue = [];
   let wake = null;
   lines.on('line', (line) => (queue.push(line), wake?.()));
@@ -76,19 +79,9 @@ async function peer(role) {
   return { child, next };
 }
 
-// The floor for a client: the same 4 setsockopt through the raw binding, in
-// the connect callback the connection has anyway (no policy, no listener).
-const { native } = require('../dist/binding.js');
-const { layout, slots } = native;
-function rawSet(socket) {
-  slots[layout.idle] = OPTIONS.idle / 1000;
-  slots[layout.interval] = OPTIONS.interval / 1000;
-  slots[layout.count] = OPTIONS.count;
-  slots[layout.userTimeout] = -1;
-  slots[layout.enabled] = 1;
-  slots[layout.fd] = socket._handle.fd;
-  native.set();
-}
+// The floor for a client: the same 4 setsockopt through the raw binding
+// (bench/common/floor.mjs), in the connect callback the connection has anyway
+// (no policy, no listener).
 
 // The client side: this process connects to a plain server, BATCH times, one at a time.
 async function clientBatches() {
@@ -98,7 +91,7 @@ async function clientBatches() {
     for (let i = 0; i < BATCH; i++) {
       await new Promise((done) => {
         const socket = net.connect(port, '127.0.0.1', () => {
-          if (raw) rawSet(socket);
+          if (raw) rawSet(socket._handle.fd, RAW);
           socket.end();
         });
         socket.on('close', done).on('error', done);
@@ -132,23 +125,18 @@ async function perConnection(side) {
   const bench = side === 'client' ? await clientBatches() : await acceptBatches();
   // Three halves on the client side (the raw set is the floor), two on the accepting side.
   const kinds = side === 'client' ? ['off', 'on', 'raw'] : ['off', 'on'];
-  const samples = Object.fromEntries(kinds.map((kind) => [kind, []]));
-  const run = (kind) => {
+  const halves = kinds.map((kind) => ({ kind }));
+  const run = ({ kind }) => {
     configure(kind === 'on' ? OPTIONS : false);
-    return cpu(() => bench.batch(kind === 'raw'));
+    return cpuTime(() => bench.batch(kind === 'raw'));
   };
-  for (const kind of [...kinds, ...kinds]) await run(kind); // warm up every path
-  for (let round = 0; round < ROUNDS; round++) {
-    // Rotate which goes first.
-    for (let j = 0; j < kinds.length; j++) {
-      const kind = kinds[(j + round) % kinds.length];
-      samples[kind].push(await run(kind));
-    }
-  }
+  for (const half of [...halves, ...halves]) await run(half); // warm up every path
+  await interleave(halves, ROUNDS, run);
+  const samples = Object.fromEntries(halves.map((half) => [half.kind, half.samples]));
   configure(false);
   bench.stop();
   const per = (list, key) => list.map((s) => (key === 'total' ? s.user + s.system : s[key]) / BATCH); // us per connection
-  const over = (kind, base, key) => median(per(samples[kind], key).map((value, i) => value - per(samples[base], key)[i]));
+  const over = (kind, base, key) => pairedDifference(per(samples[kind], key), per(samples[base], key));
   const figures = (kind, base) => ({ user: over(kind, base, 'user'), system: over(kind, base, 'system'), total: over(kind, base, 'total') });
   return {
     plain: { user: median(per(samples.off, 'user')), system: median(per(samples.off, 'system')) },
@@ -156,14 +144,6 @@ async function perConnection(side) {
     ...(side === 'client' ? { floor: figures('raw', 'off'), ownWork: figures('on', 'raw') } : {}),
   };
 }
-
-// An empty CommonJS file, so the loader's first use is not counted as the preload's.
-const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
-const { tmpdir } = await import('node:os');
-const scratch = mkdtempSync(join(tmpdir(), 'tcp-keepalive-bench-'));
-const EMPTY = join(scratch, 'empty.cjs');
-writeFileSync(EMPTY, '');
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 const plainStart = startup({});
 const unset = startup({});

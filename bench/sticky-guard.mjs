@@ -7,27 +7,22 @@
 // interleaved rounds (order rotated), the medians of per-round ns/call are
 // reported with their ratio. Two cases: an unchanged delay (Node skips the
 // syscalls: pure JavaScript, where the guard shows most) and a changing delay
-// (4 syscalls).
+// (4 syscalls). `--json` prints the figures as JSON.
 import net from 'node:net';
-import { createRequire } from 'node:module';
+import { connectLoopback, library } from './common/floor.mjs';
+import { interleave } from './common/rounds.mjs';
+import { median, pairedDifference, pairedRatio } from './common/stats.mjs';
 
-const require = createRequire(import.meta.url);
-const { setKeepAlive } = require('../dist/index.js');
 const ROUNDS = 101;
 const hrtime = process.hrtime.bigint;
+const json = process.argv.includes('--json');
 
-const server = net.createServer((peer) => peer.on('error', () => {}));
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const connect = () =>
-  new Promise((resolve, reject) => {
-    const socket = net.connect(server.address().port, '127.0.0.1');
-    socket.once('connect', () => resolve(socket)).once('error', reject);
-  });
-const plain = await connect();
-const pinned = await connect();
+const { server, socket: plain } = await connectLoopback();
+const pinned = net.connect(server.address().port, '127.0.0.1');
+await new Promise((resolve, reject) => pinned.once('connect', resolve).once('error', reject));
 
 const unwrapped = net.Socket.prototype.setKeepAlive;
-setKeepAlive(pinned, { interval: 2000, sticky: true }); // installs the guard
+library.setKeepAlive(pinned, { interval: 2000, sticky: true }); // installs the guard
 const wrapped = net.Socket.prototype.setKeepAlive;
 if (wrapped === unwrapped) throw new Error('bench: the sticky guard was not installed');
 
@@ -45,31 +40,30 @@ const variants = [
   { id: 'changing-node', method: unwrapped, changing: true, n: 2_000 },
   { id: 'changing-guarded', method: wrapped, changing: true, n: 2_000 },
 ];
-for (const v of variants) {
-  for (let i = 0; i < 10; i++) loop(v.method, v.n / 10, v.changing);
-  v.samples = [];
-}
-for (let r = 0; r < ROUNDS; r++) {
-  for (let j = 0; j < variants.length; j++) {
-    const v = variants[(j + r) % variants.length];
-    v.samples.push(loop(v.method, v.n, v.changing));
-  }
-}
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const byId = Object.fromEntries(variants.map((v) => [v.id, v]));
-const row = (label, node, guarded) => {
-  const ratio = median(byId[guarded].samples.map((s, i) => s / byId[node].samples[i]));
-  const extra = median(byId[guarded].samples.map((s, i) => s - byId[node].samples[i]));
-  console.log(
-    `${label.padEnd(52)} ${median(byId[node].samples).toFixed(1).padStart(8)} ${median(byId[guarded].samples).toFixed(1).padStart(9)} ` +
-      `${ratio.toFixed(3).padStart(7)} ${extra.toFixed(1).padStart(9)}`,
-  );
-};
-console.log(`\nsticky guard: Node's socket.setKeepAlive on a socket that is not pinned, ${ROUNDS} interleaved rounds, ns per call`);
-console.log(`${'case'.padEnd(52)} ${'Node'.padStart(8)} ${'guarded'.padStart(9)} ${'ratio'.padStart(7)} ${'+ns'.padStart(9)}`);
-row('same delay (Node skips the syscalls: JavaScript only)', 'same-node', 'same-guarded');
-row('changing delay (4 syscalls)', 'changing-node', 'changing-guarded');
+for (const v of variants) for (let i = 0; i < 10; i++) loop(v.method, v.n / 10, v.changing); // warm up
+await interleave(variants, ROUNDS, (v) => loop(v.method, v.n, v.changing));
 plain.destroy();
 pinned.destroy();
 server.close();
+
+const byId = Object.fromEntries(variants.map((v) => [v.id, v.samples]));
+const compare = (node, guarded) => ({
+  nodeNs: median(byId[node]),
+  guardedNs: median(byId[guarded]),
+  ratio: pairedRatio(byId[guarded], byId[node]).paired,
+  extraNs: pairedDifference(byId[guarded], byId[node]),
+});
+const results = { rounds: ROUNDS, sameDelay: compare('same-node', 'same-guarded'), changingDelay: compare('changing-node', 'changing-guarded') };
+if (json) {
+  console.log(JSON.stringify(results, null, 2));
+} else {
+  const row = (label, r) =>
+    console.log(
+      `${label.padEnd(52)} ${r.nodeNs.toFixed(1).padStart(8)} ${r.guardedNs.toFixed(1).padStart(9)} ${r.ratio.toFixed(3).padStart(7)} ${r.extraNs.toFixed(1).padStart(9)}`,
+    );
+  console.log(`\nsticky guard: Node's socket.setKeepAlive on a socket that is not pinned, ${ROUNDS} interleaved rounds, ns per call`);
+  console.log(`${'case'.padEnd(52)} ${'Node'.padStart(8)} ${'guarded'.padStart(9)} ${'ratio'.padStart(7)} ${'+ns'.padStart(9)}`);
+  row('same delay (Node skips the syscalls: JavaScript only)', results.sameDelay);
+  row('changing delay (4 syscalls)', results.changingDelay);
+}
 if (sink < 0) console.log(sink);

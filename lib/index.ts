@@ -4,66 +4,17 @@
  * `setKeepAlive` validates everything, then resolves the fd once and makes one
  * native call that does all the setsockopt calls; `getKeepAlive` makes one
  * native call that reads every value from the kernel.
+ *
+ * This file only re-exports: code inside the package imports from the
+ * module that defines a name, never from here (scripts/check-imports.mjs).
  */
-import { Socket, type Server } from 'node:net';
-import { setValues } from './apply.js';
-import { binding, unsupported } from './binding.js';
-import { socketError } from './errors.js';
-import { applyValues, readValues, type KeepAliveState } from './kernel.js';
-import { pinsExist } from './sticky.js';
-import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
-import { PENDING, checkTarget, resolveFd } from './target.js';
-
-export type { KeepAliveOptions } from './options.js';
-export type { KeepAliveState } from './kernel.js';
-export type { KeepAliveSystemError } from './errors.js';
-export { getTcpInfo, type TcpInfo, type TcpState } from './tcp-info.js';
-export { systemDefaults, detectionTime, type SystemDefaults, type DetectionSettings, type DetectionTime } from './system.js';
-export { keepAliveFor, type DetectionBudget, type ChosenKeepAlive } from './detection-budget.js';
-export { capabilities, type Capabilities, type OptionSupport } from './capabilities.js';
-export { keepAliveAgent, keepAliveHttpsAgent, withKeepAlive } from './agents.js';
-export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketTimer } from './inspect.js';
-
-// Without the addon every set goes through lib/fallback.ts (via setValues).
-const FAST = binding !== null;
-
-/**
- * Sets keepalive on a TCP socket (or on a listening server, whose accepted
- * sockets inherit it). `true`/`false` turns SO_KEEPALIVE on or off and keeps
- * the other values; an options object sets the options given, leaves the rest
- * as they are, and turns keepalive on unless `enabled: false`.
- * A socket that is still connecting gets the options first thing on 'connect'.
- * @returns the target, for chaining.
- */
-export function setKeepAlive<T extends Socket | Server>(target: T, options: KeepAliveOptions | boolean): T {
-  // Options first: reading them may run the caller's code (getters, proxies),
-  // which must not get to swap the socket behind an fd resolved later.
-  // Into a scratch object: the common case keeps nothing, so makes no garbage.
-  const values = toKernelValues(options, scratch);
-  // The common case in one straight line: a connected socket, no pins.
-  if (FAST && values.sticky === -1 && !pinsExist() && target instanceof Socket) {
-    const fd = resolveFd(target);
-    if (fd !== PENDING) {
-      applyValues(fd, values);
-      return target;
-    }
-  }
-  // The other paths may keep the values (pins, a connecting socket): their own copy.
-  setValues(target, { ...values });
-  return target;
-}
-
-const scratch: KernelValues = { enabled: -1, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
-
-/** Reads the keepalive settings in force on a connected TCP socket or listening server, from the kernel. */
-export function getKeepAlive(target: Socket | Server): KeepAliveState {
-  if (binding === null) {
-    checkTarget(target);
-    throw unsupported('reading keepalive values back (getKeepAlive)');
-  }
-  const fd = resolveFd(target);
-  if (fd === PENDING) {
-    throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its keepalive after 'connect'");
-  }
-  return readValues(fd);
-}
+export { setKeepAlive, getKeepAlive } from './core/set-get.js';
+export type { KeepAliveOptions } from './core/options.js';
+export type { KeepAliveState } from './core/kernel.js';
+export type { KeepAliveSystemError } from './core/errors.js';
+export { getTcpInfo, type TcpInfo, type TcpState } from './kernel-view/tcp-info.js';
+export { systemDefaults, detectionTime, type SystemDefaults, type DetectionSettings, type DetectionTime } from './kernel-view/system.js';
+export { keepAliveFor, type DetectionBudget, type ChosenKeepAlive } from './kernel-view/detection-budget.js';
+export { capabilities, type Capabilities, type OptionSupport } from './kernel-view/capabilities.js';
+export { keepAliveAgent, keepAliveHttpsAgent, withKeepAlive } from './integrations/agents.js';
+export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketTimer } from './kernel-view/inspect.js';

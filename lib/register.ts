@@ -9,9 +9,9 @@
  * One CommonJS file, so --require, --import, NODE_OPTIONS and import all load
  * the same instance.
  */
-import type { PreloadOptions } from './preload.js';
+import type { PreloadOptions } from './integrations/preload.js';
 
-export type { PreloadOptions } from './preload.js';
+export type { PreloadOptions } from './integrations/preload.js';
 
 interface Registry {
   configure(options: PreloadOptions | false): void;
@@ -25,11 +25,11 @@ const owner = global[REGISTRY] ?? { configure: configureHere };
 global[REGISTRY] ??= owner;
 
 // The hooks load only once something is configured: with no variable set, a
-// process pays for reading its environment and nothing else. dist/preload.js
+// process pays for reading its environment and nothing else. dist/integrations/preload.js
 // is one file (scripts/bundle-preload.mjs).
-let preload: typeof import('./preload.js') | undefined;
+let preload: typeof import('./integrations/preload.js') | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const load = (): typeof import('./preload.js') => (preload ??= require('./preload.js') as typeof import('./preload.js'));
+const load = (): typeof import('./integrations/preload.js') => (preload ??= require('./integrations/preload.js') as typeof import('./integrations/preload.js'));
 
 function configureHere(options: PreloadOptions | false): void {
   if (options === false && preload === undefined) return;
@@ -46,7 +46,7 @@ export function configure(options: PreloadOptions | false): void {
   owner.configure(options);
 }
 
-// Every name lib/environment.ts reads (test/register.test.ts holds the two
+// Every name lib/integrations/environment.ts reads (test/integrations/register.test.ts holds the two
 // lists together). Looked up here first, so that a process that names none of
 // them (a preload in NODE_OPTIONS reaches every script and CLI) loads no
 // other file of this package: each costs about half a millisecond.

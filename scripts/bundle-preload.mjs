@@ -1,15 +1,15 @@
-// dist/preload.js as one file: tcp-keepalive/register loads it at start-up
-// when the environment names a variable, in every Node process it is put into
-// (NODE_OPTIONS), and each file the CommonJS loader resolves, reads and wraps
-// costs about half a millisecond there. tsc writes dist/; this rewrites
-// dist/preload.js with what start-up needs inlined (the environment, the
-// option checks, the detection budget, the hooks). What only a socket needs
-// (lib/preload-sockets.ts: the addon, the set path, the pins) stays a separate
-// file, loaded when the first socket appears.
+// dist/integrations/preload.js as one file: tcp-keepalive/register loads it at
+// start-up when the environment names a variable, in every Node process it is
+// put into (NODE_OPTIONS), and each file the CommonJS loader resolves, reads
+// and wraps costs about half a millisecond there. tsc writes dist/; this
+// rewrites dist/integrations/preload.js with what start-up needs inlined (the
+// environment, the option checks, the detection budget, the hooks). What only
+// a socket needs (lib/integrations/preload-sockets.ts: the addon, the set path,
+// the pins) stays a separate file, loaded when the first socket appears.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const dist = fileURLToPath(new URL('../dist/integrations/', import.meta.url));
 await build({
   entryPoints: [`${dist}preload.js`],
   outfile: `${dist}preload.js`,

@@ -1,5 +1,5 @@
 'use strict';
-// Run by test/prebuild-arm64.test.ts with some node (the arm64 one under qemu,
+// Run by test/package/prebuild-arm64.test.ts with some node (the arm64 one under qemu,
 // or the host's) as: node prebuild-probe.cjs <package dir>
 // Loads the package's built dist/ (which loads the addon through
 // node-gyp-build), opens a loopback connection, sets keepalive options, reads

@@ -1,6 +1,6 @@
 'use strict';
 // Shared by the probes that load the package the way a user would
-// (test/package/probe.cjs and probe.mjs in a scratch project, and
+// (test/package/probes/probe.cjs and probe.mjs in a scratch project, and
 // test/helpers/prebuild-probe.cjs under another architecture's node). It opens
 // a loopback connection, applies keepalive options through the given API,
 // reads them back from the kernel and prints one line of JSON: what came back,

@@ -1,10 +1,10 @@
-// Child process for test/kernel-errors.test.ts, run under seccomp-deny: opens
+// Child process for test/core/kernel-errors.test.ts, run under seccomp-deny: opens
 // a loopback connection, tries the calls named in argv[2] (JSON), and prints
 // one JSON line with what happened. Uses the built package, as a user would.
 'use strict';
 const net = require('node:net');
 const { setKeepAlive, getKeepAlive } = require('../../dist/index.js');
-const { binding } = require('../../dist/binding.js');
+const { binding } = require('../../dist/core/binding.js');
 
 const calls = JSON.parse(process.argv[2]);
 const report = (value) => {

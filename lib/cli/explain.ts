@@ -1,0 +1,148 @@
+// tcp-keepalive explain: the timeline of probes for given settings, or the
+// settings that meet a detection budget (--detect-within), with lines to paste.
+import { RTO_MIN_MS, TIMER_SLACK, toKernelValues } from '../core/options.js';
+import { NAT_IDLE_SHARE, keepAliveFor, type ChosenKeepAlive, type DetectionBudget } from '../kernel-view/detection-budget.js';
+import { detectionTime, type DetectionTime } from '../kernel-view/system.js';
+import { duration, seconds } from './format.js';
+import { EXIT, UsageError, asUsage, option, type Values } from './usage.js';
+
+export function explainCommand(values: Values, json: boolean): number {
+  if (values['detect-within'] !== undefined) return budgetCommand(values, json);
+  for (const name of ['nat-idle', 'probes']) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} goes with --detect-within`);
+  }
+  const settings = { idle: option(values, 'idle'), interval: option(values, 'interval'), count: option(values, 'count'), userTimeout: option(values, 'user-timeout') };
+  try {
+    toKernelValues(Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)));
+  } catch (error) {
+    throw asUsage(error);
+  }
+  const detection = detectionTime(settings);
+  const timeline = probeTimeline(detection);
+  if (json) {
+    console.log(JSON.stringify({ ...detection, timeline }, null, 2));
+    return EXIT.ok;
+  }
+  const s = detection.settings;
+  console.log(
+    `idle ${seconds(s.idle)}, interval ${seconds(s.interval)}, count ${s.count}, ` +
+      `${s.userTimeout > 0 ? `user timeout ${seconds(s.userTimeout)}` : 'no user timeout'}:`,
+  );
+  console.log(
+    `a peer that vanishes without a word is declared dead ${duration(detection.idle!)} after its last packet ` +
+      `(${detection.idleBy === 'user-timeout' ? 'the user timeout cuts the probes short' : 'idle + interval x count'}; timers may fire up to 1/8 late).\n`,
+  );
+  for (const event of timeline) console.log(`  ${seconds(event.at).padStart(10)}  ${event.what}`);
+  console.log(`\n${bar(timeline, detection.idle!)}`);
+  console.log(
+    `\nWith data in flight keepalive is silent; the connection is dropped after ${duration(detection.dataInFlight)} ` +
+      `(${detection.dataInFlightBy === 'user-timeout' ? 'the user timeout' : `tcp_retries2 = ${s.retries2}`}).`,
+  );
+  return EXIT.ok;
+}
+
+function budgetCommand(values: Values, json: boolean): number {
+  for (const name of ['idle', 'interval', 'count', 'user-timeout']) {
+    if (values[name] !== undefined) throw new UsageError(`--detect-within chooses --${name} itself: give one or the other`);
+  }
+  const budget: DetectionBudget = { detectWithin: option(values, 'detect-within')!, natIdle: option(values, 'nat-idle'), probes: option(values, 'probes') };
+  let chosen: ChosenKeepAlive;
+  try {
+    chosen = keepAliveFor(budget);
+  } catch (error) {
+    throw asUsage(error);
+  }
+  // With a user timeout tcp_retries2 decides nothing: no /proc/sys needed.
+  const detection = detectionTime({ ...chosen, enabled: true });
+  const timeline = probeTimeline(detection);
+  const { natIdle } = budget;
+  const env = [`TCP_KEEPALIVE_DETECT_WITHIN=${envTime(budget.detectWithin)}`];
+  if (natIdle !== undefined) env.push(`TCP_KEEPALIVE_NAT_IDLE=${envTime(natIdle)}`);
+  if (budget.probes !== undefined) env.push(`TCP_KEEPALIVE_PROBES=${budget.probes}`);
+  const call = `keepAliveFor({ ${Object.entries(budget).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${code(v as number)}`).join(', ')} })`;
+  const paste = {
+    environment: `${env.join(' ')} node --require tcp-keepalive/register app.js`,
+    code: `setKeepAlive(socket, ${call});`,
+    values: `setKeepAlive(socket, { idle: ${code(chosen.idle)}, interval: ${code(chosen.interval)}, count: ${chosen.count}, userTimeout: ${code(chosen.userTimeout)} });`,
+  };
+  if (json) {
+    const { settings: _settings, ...figures } = detection;
+    console.log(JSON.stringify({ budget, chosen, ...figures, timeline, paste }, null, 2));
+    return EXIT.ok;
+  }
+  const schedule = chosen.userTimeout;
+  console.log(
+    `To notice a vanished peer within ${duration(budget.detectWithin)}` +
+      `${natIdle === undefined ? '' : ` and keep a NAT that forgets idle connections after ${duration(natIdle)}`}:\n` +
+      `  idle ${seconds(chosen.idle)}, interval ${seconds(chosen.interval)}, count ${chosen.count}, user timeout ${seconds(chosen.userTimeout)}\n`,
+  );
+  console.log('Why:');
+  console.log(
+    `  - ${seconds(schedule)} of schedule: (${duration(budget.detectWithin)} - ${RTO_MIN_MS} ms) / (9/8), in whole seconds. Linux timers fire up to 1/8 late,\n` +
+      `    and with data in flight the user timeout counts from the first retransmission, one RTO (${RTO_MIN_MS} ms and the round trip) after the data.`,
+  );
+  console.log(
+    `  - Idle connection: ${chosen.count === 1 ? `1 probe after ${seconds(chosen.idle)} of silence` : `${chosen.count} probes, the first after ${seconds(chosen.idle)} of silence, then every ${seconds(chosen.interval)}`};\n` +
+      `    the user timeout ends it at the probe tick at ${seconds(detection.idle!)}, at the latest ${seconds(detection.idleWorst!)}.`,
+  );
+  console.log(
+    `  - Data in flight (keepalive is silent then): the user timeout ends it after ${seconds(detection.dataInFlight)}, ` +
+      `at the latest ${seconds(detection.dataInFlightWorst)}.`,
+  );
+  console.log(
+    chosen.count >= 3
+      ? `  - ${chosen.count} probes: one or two lost probes do not end a live connection.`
+      : `  - Only ${chosen.count} probe${chosen.count === 1 ? '' : 's'} fit this budget: a lost probe can end a live connection; 4.7 s allows 3.`,
+  );
+  if (natIdle !== undefined) {
+    console.log(
+      `  - NAT: idle and interval are at most ${NAT_IDLE_SHARE * 100} % of ${duration(natIdle)}, so a probe goes out at the latest ` +
+        `after ${seconds(Math.ceil(Math.max(chosen.idle, chosen.interval) * TIMER_SLACK))} of silence and refreshes the entry in time.`,
+    );
+  }
+  console.log('');
+  for (const event of timeline) console.log(`  ${seconds(event.at).padStart(10)}  ${event.what}`);
+  console.log(`\n${bar(timeline, detection.idle!)}`);
+  console.log(`\nPaste one of:\n  ${paste.environment}\n  ${paste.code}\n  ${paste.values}`);
+  return EXIT.ok;
+}
+
+// 30000 -> 30 (seconds, the environment's bare unit) or 1500 -> 1500ms.
+function envTime(ms: number): string {
+  return ms % 1000 === 0 ? String(ms / 1000) : `${ms}ms`;
+}
+
+// 350000 -> 350_000, as the README writes numbers in code.
+function code(value: number): string {
+  return String(value).replace(/\B(?=(\d{3})+$)/g, '_');
+}
+
+interface TimelineEvent {
+  at: number;
+  what: string;
+}
+
+function probeTimeline(detection: DetectionTime): TimelineEvent[] {
+  const { idle, interval } = detection.settings;
+  const events: TimelineEvent[] = [{ at: 0, what: 'last packet received from the peer; then silence' }];
+  const probes = Math.round((detection.idle! - idle) / interval);
+  for (let i = 0; i < probes; i++) events.push({ at: idle + i * interval, what: `keepalive probe ${i + 1}: no answer` });
+  events.push({
+    at: detection.idle!,
+    what:
+      detection.idleBy === 'user-timeout'
+        ? `user timeout passed at a probe tick: the kernel sends RST, the program gets ETIMEDOUT`
+        : `${probes} probes unanswered: the kernel sends RST, the program gets ETIMEDOUT`,
+  });
+  return events;
+}
+
+// A scale of 60 columns: '-' silence, '|' a probe, 'X' declared dead.
+function bar(events: TimelineEvent[], end: number): string {
+  const width = 60;
+  const cells = Array.from({ length: width + 1 }, () => '-');
+  for (const event of events.slice(1, -1)) cells[Math.round((event.at / end) * width)] = '|';
+  cells[0] = '0';
+  cells[width] = 'X';
+  return `  ${cells.join('')}\n  0${' '.repeat(width - 1)}${seconds(end)}`;
+}

@@ -1,0 +1,55 @@
+// setKeepAlive and getKeepAlive, the two calls the package is for: every
+// argument validated first, then the fd resolved once and one native call.
+// lib/index.ts re-exports them; code inside the package imports them from here.
+import { Socket, type Server } from 'node:net';
+import { setValues } from './apply.js';
+import { binding, unsupported } from './binding.js';
+import { socketError } from './errors.js';
+import { applyValues, readValues, type KeepAliveState } from './kernel.js';
+import { pinsExist } from './sticky.js';
+import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
+import { PENDING, checkTarget, resolveFd } from './target.js';
+
+// Without the addon every set goes through lib/core/fallback.ts (via setValues).
+const FAST = binding !== null;
+
+/**
+ * Sets keepalive on a TCP socket (or on a listening server, whose accepted
+ * sockets inherit it). `true`/`false` turns SO_KEEPALIVE on or off and keeps
+ * the other values; an options object sets the options given, leaves the rest
+ * as they are, and turns keepalive on unless `enabled: false`.
+ * A socket that is still connecting gets the options first thing on 'connect'.
+ * @returns the target, for chaining.
+ */
+export function setKeepAlive<T extends Socket | Server>(target: T, options: KeepAliveOptions | boolean): T {
+  // Options first: reading them may run the caller's code (getters, proxies),
+  // which must not get to swap the socket behind an fd resolved later.
+  // Into a scratch object: the common case keeps nothing, so makes no garbage.
+  const values = toKernelValues(options, scratch);
+  // The common case in one straight line: a connected socket, no pins.
+  if (FAST && values.sticky === -1 && !pinsExist() && target instanceof Socket) {
+    const fd = resolveFd(target);
+    if (fd !== PENDING) {
+      applyValues(fd, values);
+      return target;
+    }
+  }
+  // The other paths may keep the values (pins, a connecting socket): their own copy.
+  setValues(target, { ...values });
+  return target;
+}
+
+const scratch: KernelValues = { enabled: -1, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: -1 };
+
+/** Reads the keepalive settings in force on a connected TCP socket or listening server, from the kernel. */
+export function getKeepAlive(target: Socket | Server): KeepAliveState {
+  if (binding === null) {
+    checkTarget(target);
+    throw unsupported('reading keepalive values back (getKeepAlive)');
+  }
+  const fd = resolveFd(target);
+  if (fd === PENDING) {
+    throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its keepalive after 'connect'");
+  }
+  return readValues(fd);
+}

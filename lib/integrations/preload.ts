@@ -1,0 +1,120 @@
+// The hooks behind tcp-keepalive/register: every TCP connection a program
+// makes or accepts gets the configured keepalive, with no change to its code.
+//
+// Where Node publishes sockets on a public diagnostics_channel, that is the
+// hook; only where the running Node lacks one is a prototype wrapped, once:
+// - listening servers: `tracing:net.server.listen:asyncEnd` (Node 20.16+, 22.3+):
+//   set once on the listener; accepted sockets inherit it at no syscall;
+// - accepted sockets: `net.server.socket`: per socket only where the listener
+//   could not be set (cluster workers, Node without the listen channel);
+// - client sockets: `net.client.socket` where it covers tls.connect and
+//   `new net.Socket().connect()` (Node 22.17+, 24.2+, 26), else a wrapper
+//   around net.Socket.prototype.connect (which net.connect also goes through);
+// - fetch/undici: `undici:client:connected`, for any socket not seen at connect.
+// This file stays small: what happens to a socket (the addon, the set path,
+// the pins) is lib/integrations/preload-sockets.ts, loaded when the first socket appears.
+// No subscriber may throw: a throwing subscriber crashes the program.
+import diagnostics from 'node:diagnostics_channel';
+import type { Server, Socket } from 'node:net';
+import { toKernelValues, type KernelValues, type KeepAliveOptions } from '../core/options.js';
+
+// For lib/register.ts, which loads this file only when the environment names a variable.
+export { EnvironmentError, readEnvironment } from './environment.js';
+
+/** What `configure` accepts: the keepalive options (ms), plus `sticky` (default `true` here). */
+export type PreloadOptions = Omit<KeepAliveOptions, 'enabled'>;
+
+// Validated and converted once; every socket gets the same kernel values.
+let options: KernelValues | null = null;
+let installed = false;
+
+type Sockets = typeof import('./preload-sockets.js');
+let sockets: Sockets | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = (): Sockets => (sockets ??= require('./preload-sockets.js') as Sockets);
+
+/** The options sockets get from now on; `null` stops configuring new sockets. */
+export function setPreloadOptions(next: PreloadOptions | null): void {
+  if (next === null) {
+    options = null;
+    return;
+  }
+  // Validated here, once, so a bad value fails the caller, not a subscriber.
+  toKernelValues(next);
+  options = toKernelValues({ ...next, sticky: next.sticky ?? true });
+  if (!installed) install();
+  installed = true;
+}
+
+function install(): void {
+  diagnostics.subscribe('tracing:net.server.listen:asyncEnd', onListen);
+  diagnostics.subscribe('net.server.socket', onAccepted);
+  diagnostics.subscribe('undici:client:connected', onConnected);
+  if (clientChannelCoversEveryConnect()) {
+    diagnostics.subscribe('net.client.socket', onClientSocket);
+  } else {
+    wrapConnect();
+  }
+}
+
+// Node 20, 22.0–22.16 and 24.0–24.1 publish net.client.socket from
+// net.connect() only, missing tls.connect and `new net.Socket().connect()`
+// (pg); later versions publish it from Socket.prototype.connect itself. The
+// version says which without loading net; elsewhere (other lines, Bun) the
+// method's own code does.
+function clientChannelCoversEveryConnect(): boolean {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (!('bun' in process.versions)) {
+    if (major >= 25 || (major === 24 && minor >= 2) || (major === 22 && minor >= 17)) return true;
+    if (major === 20 || major === 22 || major === 24) return false;
+  }
+  return net().Socket.prototype.connect.toString().includes('netClientSocketChannel');
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const net = (): typeof import('node:net') => require('node:net') as typeof import('node:net');
+
+function wrapConnect(): void {
+  const proto = net().Socket.prototype as unknown as { connect: (this: Socket, ...args: unknown[]) => Socket };
+  const original = proto.connect;
+  const connect = function connect(this: Socket, ...args: unknown[]): Socket {
+    const result = original.apply(this, args);
+    if (options !== null) load().configureClient(this, options);
+    return result;
+  };
+  Object.defineProperty(connect, 'length', { value: original.length });
+  try {
+    proto.connect = connect;
+  } catch {
+    // A frozen net.Socket.prototype: the channel still reaches net.connect() clients.
+    process.emitWarning(
+      'tcp-keepalive/register: net.Socket.prototype is frozen, so tls.connect and new net.Socket().connect() ' +
+        `clients are not reached on Node ${process.version} (net.connect clients and servers are)`,
+      { code: 'TCP_KEEPALIVE_PRELOAD' },
+    );
+    diagnostics.subscribe('net.client.socket', onClientSocket);
+  }
+}
+
+// Published inside connect(), sometimes before the handle exists; one tick
+// later the handle tells TCP from a Unix domain socket, and the socket is
+// still connecting (completion needs a turn of the event loop).
+function onClientSocket(message: unknown): void {
+  if (options !== null) process.nextTick(configureLater, (message as { socket: Socket }).socket);
+}
+
+function configureLater(socket: Socket): void {
+  if (options !== null) load().configureClient(socket, options);
+}
+
+function onListen(message: unknown): void {
+  if (options !== null) load().configureListener((message as { server: Server }).server, options);
+}
+
+function onAccepted(message: unknown): void {
+  if (options !== null) load().configureAccepted((message as { socket: Socket }).socket, options);
+}
+
+function onConnected(message: unknown): void {
+  if (options !== null) load().configureConnected((message as { socket: unknown }).socket, options);
+}

@@ -1,0 +1,43 @@
+// What this platform can do, so a program can decide before it calls.
+import { binding } from '../core/binding.js';
+import { coreSetsIntervalAndCount } from '../core/fallback.js';
+
+export interface OptionSupport {
+  enabled: boolean;
+  idle: boolean;
+  interval: boolean;
+  count: boolean;
+  userTimeout: boolean;
+}
+
+export interface Capabilities {
+  /** `process.platform`. */
+  platform: NodeJS.Platform;
+  /** Whether the native addon is loaded (Linux); otherwise Node's own API is all there is. */
+  native: boolean;
+  /** What `setKeepAlive` can set on a socket. */
+  socket: OptionSupport;
+  /** What `setKeepAlive` can set on a listening server (accepted sockets get it). */
+  server: OptionSupport;
+  /** `getKeepAlive`: reading the values in force back from the kernel. */
+  readBack: boolean;
+  /** `getTcpInfo`. */
+  tcpInfo: boolean;
+  /** `inspectProcess` and `tcp-keepalive inspect`. */
+  inspectProcess: boolean;
+  /** `sticky: true` (pinning values against Node's later calls). */
+  sticky: boolean;
+}
+
+const native = binding !== null;
+
+export const capabilities: Readonly<Capabilities> = Object.freeze({
+  platform: process.platform,
+  native,
+  socket: Object.freeze({ enabled: true, idle: true, interval: native || coreSetsIntervalAndCount, count: native || coreSetsIntervalAndCount, userTimeout: native }),
+  server: Object.freeze({ enabled: true, idle: true, interval: native, count: native, userTimeout: native }),
+  readBack: native,
+  tcpInfo: native,
+  inspectProcess: native && process.platform === 'linux',
+  sticky: true,
+});

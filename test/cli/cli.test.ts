@@ -1,0 +1,182 @@
+// The tcp-keepalive command: every command with --json parsed, --help, exit
+// codes, and inspect against separate processes (Node and not), as root and
+// as an unprivileged user.
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { onTestFinished } from 'vitest';
+import { requireOrSkip } from '../helpers/prerequisites.js';
+import { explain, run } from '../helpers/run.js';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const cli = (args: string[], prefix: string[] = []) =>
+  prefix.length
+    ? run(prefix[0], [...prefix.slice(1), process.execPath, CLI, ...args], { cwd: ROOT, env: process.env, timeoutMs: 20_000 })
+    : run(process.execPath, [CLI, ...args], { cwd: ROOT, env: process.env, timeoutMs: 20_000 });
+
+describe('tcp-keepalive defaults / explain', () => {
+  it('defaults --json: the sysctls and the 2 h 11 min they mean', async () => {
+    const result = await cli(['defaults', '--json']);
+    expect(result.code, explain(result)).toBe(0);
+    const { defaults, detection } = JSON.parse(result.stdout) as { defaults: Record<string, number>; detection: { idle: number } };
+    expect(Object.keys(defaults).sort()).toEqual(['count', 'idle', 'interval', 'retries2']);
+    expect(detection.idle).toBe(defaults.idle + defaults.interval * defaults.count);
+    const text = await cli(['defaults']);
+    expect(text.stdout).toContain('tcp_keepalive_time');
+  });
+
+  it('explain draws the probes and the moment of death; --json has the timeline', async () => {
+    const text = await cli(['explain', '--idle', '30000', '--interval', '10000', '--count', '3']);
+    expect(text.code, explain(text)).toBe(0);
+    expect(text.stdout).toContain('declared dead 1 min after its last packet');
+    expect(text.stdout.match(/keepalive probe \d: no answer/g)).toHaveLength(3);
+    const json = await cli(['explain', '--idle', '1000', '--interval', '1000', '--count', '10', '--user-timeout', '3500', '--json']);
+    const parsed = JSON.parse(json.stdout) as { idle: number; idleBy: string; timeline: Array<{ at: number }> };
+    expect(parsed).toMatchObject({ idle: 4_000, idleBy: 'user-timeout' });
+    expect(parsed.timeline.map((event) => event.at)).toEqual([0, 1_000, 2_000, 3_000, 4_000]);
+  });
+
+  it('explain --detect-within: the chosen values, why, the timeline and the lines to paste; --json the same', async () => {
+    const text = await cli(['explain', '--detect-within', '30s', '--nat-idle', '350s']);
+    expect(text.code, explain(text)).toBe(0);
+    console.log(`[cli] tcp-keepalive explain --detect-within 30s --nat-idle 350s:\n${text.stdout}`);
+    expect(text.stdout).toContain('idle 8 s, interval 6 s, count 3, user timeout 26 s');
+    expect(text.stdout.match(/keepalive probe \d: no answer/g)).toHaveLength(3);
+    expect(text.stdout).toContain('TCP_KEEPALIVE_DETECT_WITHIN=30 TCP_KEEPALIVE_NAT_IDLE=350 node --require tcp-keepalive/register app.js');
+    expect(text.stdout).toContain('setKeepAlive(socket, keepAliveFor({ detectWithin: 30_000, natIdle: 350_000 }));');
+    const json = await cli(['explain', '--detect-within', '2min', '--nat-idle', '350000', '--probes', '4', '--json']);
+    expect(json.code, explain(json)).toBe(0);
+    const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+    const { keepAliveFor } = await import('../../lib/index.js');
+    const chosen = keepAliveFor({ detectWithin: 120_000, natIdle: 350_000, probes: 4 });
+    expect(parsed).toMatchObject({ budget: { detectWithin: 120_000, natIdle: 350_000, probes: 4 }, chosen, idle: chosen.userTimeout, dataInFlight: chosen.userTimeout });
+    expect(parsed.idleWorst as number).toBeLessThanOrEqual(120_000);
+    expect(parsed.dataInFlightWorst as number).toBeLessThanOrEqual(120_000);
+    // Every time option takes the same units.
+    const units = await cli(['explain', '--idle', '30s', '--interval', '10000', '--count', '3', '--json']);
+    expect(JSON.parse(units.stdout)).toMatchObject({ idle: 60_000, settings: { idle: 30_000, interval: 10_000 } });
+  });
+
+  it.each([
+    [['explain', '--idle', '1500'], /--idle is out of range/],
+    [['explain', '--count', 'many'], /--count must be a whole number, got 'many'/],
+    // One grammar with the environment: forms it refuses are refused here too.
+    [['explain', '--count', '0x10'], /--count must be a whole number/],
+    [['explain', '--idle', '1e4'], /--idle must be a whole number of ms, or with a unit/],
+    [['explain', '--detect-within', '2s'], /--detect-within is out of range. It must be an integer >= 2450/],
+    [['explain', '--detect-within', '4s', '--probes', '3'], /--detect-within is out of range. It must be >= 4700 for 3 probes/],
+    [['explain', '--detect-within', '30s', '--nat-idle', '1s'], /--nat-idle is out of range/],
+    [['explain', '--detect-within', '30s', '--idle', '5s'], /--detect-within chooses --idle itself/],
+    [['explain', '--nat-idle', '350s'], /--nat-idle goes with --detect-within/],
+    [['explain', '--bogus'], /Unknown option '--bogus'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['inspect'], /exactly one process id/],
+    [['inspect', 'abc'], /'abc' is not a process id/],
+  ])('%j: exit 2 with one line', async (args, message) => {
+    const result = await cli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  const noProcSys = requireOrSkip(
+    '/proc/sys hidden in a mount namespace',
+    process.getuid?.() === 0 && spawnSync('unshare', ['--help']).status === 0 ? null : 'needs root and unshare (util-linux)',
+  );
+  it.skipIf(noProcSys)('without /proc/sys: defaults says so once (exit 1); explain with every value given needs none of it', async () => {
+    // A private mount namespace where an empty tmpfs covers /proc/sys.
+    const hidden = (args: string[]) =>
+      run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs none /proc/sys && exec "$0" "$@"`, process.execPath, CLI, ...args], {
+        cwd: ROOT,
+        env: process.env,
+        timeoutMs: 20_000,
+      });
+    const defaults = await hidden(['defaults']);
+    expect(defaults.code, explain(defaults)).toBe(1);
+    expect(defaults.stderr).toMatch(/^tcp-keepalive: cannot read the system default \/proc\/sys\/net\/ipv4\/tcp_keepalive_time \(ENOENT\)/);
+    expect(defaults.stderr.match(/tcp-keepalive:/g)).toHaveLength(1);
+    const given = await hidden(['explain', '--idle', '30s', '--interval', '10s', '--count', '3', '--user-timeout', '60s', '--json']);
+    expect(given.code, explain(given)).toBe(0);
+    expect(JSON.parse(given.stdout)).toMatchObject({ idle: 60_000, dataInFlight: 60_000, dataInFlightBy: 'user-timeout' });
+    const budget = await hidden(['explain', '--detect-within', '30s']);
+    expect(budget.code, explain(budget)).toBe(0);
+    // Without a user timeout tcp_retries2 decides the data-in-flight figure: then it must be read.
+    const needed = await hidden(['explain', '--idle', '30s', '--interval', '10s', '--count', '3']);
+    expect(needed.code).toBe(1);
+    expect(needed.stderr).toMatch(/^tcp-keepalive: cannot read the system default/);
+  });
+
+  it('--help on every command, exit 0', async () => {
+    for (const args of [['--help'], ['defaults', '--help'], ['explain', '--help'], ['inspect', '--help']]) {
+      const result = await cli(args);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: tcp-keepalive/);
+    }
+  });
+});
+
+/** Starts a program that holds sockets and prints their ports as one JSON line. */
+async function holder(command: string, args: string[]): Promise<{ pid: number; listenPort: number; clientPort: number }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  onTestFinished(() => void child.kill('SIGKILL'));
+  const lines = createInterface({ input: child.stdout! });
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const [line] = (await once(lines, 'line')) as [string];
+  clearTimeout(timeout);
+  return { pid: child.pid!, ...(JSON.parse(line) as { listenPort: number; clientPort: number }) };
+}
+
+interface Inspected {
+  pid: number;
+  sockets: Array<{ fd: number; state: string; local: { port: number }; remote: { port: number }; timer: { kind: string }; keepAlive: Record<string, unknown>; tcpInfo: { state: string; probes: number } }>;
+}
+
+const root = process.getuid?.() === 0;
+const skip = requireOrSkip('inspect as root and as an unprivileged user', root ? (spawnSync('setpriv', ['--help']).status === 0 ? null : 'setpriv (util-linux) is missing') : 'not root');
+
+describe.skipIf(skip)('tcp-keepalive inspect <pid>', () => {
+  it('a Node process: every TCP socket with its keepalive options and TCP_INFO', async () => {
+    const held = await holder(process.execPath, [join(__dirname, '..', 'fixtures', 'hold-sockets.cjs')]);
+    const result = await cli(['inspect', String(held.pid), '--json']);
+    expect(result.code, explain(result)).toBe(0);
+    const { pid, sockets } = JSON.parse(result.stdout) as Inspected;
+    expect(pid).toBe(held.pid);
+    const listener = sockets.find((s) => s.state === 'LISTEN' && s.local.port === held.listenPort);
+    const client = sockets.find((s) => s.local.port === held.clientPort);
+    const accepted = sockets.find((s) => s.local.port === held.listenPort && s.remote.port === held.clientPort);
+    expect(listener?.keepAlive).toMatchObject({ enabled: false });
+    expect(client).toMatchObject({ state: 'ESTABLISHED', timer: { kind: 'keepalive' }, keepAlive: { enabled: true, idle: 20_000, interval: 5_000, count: 6, userTimeout: 0 }, tcpInfo: { state: 'ESTABLISHED', probes: 0 } });
+    expect(accepted).toMatchObject({ keepAlive: { enabled: true, idle: 45_000, interval: 15_000, count: 4, userTimeout: 70_000 } });
+    const table = await cli(['inspect', String(held.pid)]);
+    expect(table.stdout).toContain('on 20 s/5 s/6');
+    console.log(`[cli] tcp-keepalive inspect ${held.pid}:\n${table.stdout}`);
+  });
+
+  it('a program that is not Node (python3)', async () => {
+    const held = await holder('python3', [join(__dirname, '..', 'fixtures', 'hold-sockets.py')]);
+    const result = await cli(['inspect', String(held.pid), '--json']);
+    expect(result.code, explain(result)).toBe(0);
+    const { sockets } = JSON.parse(result.stdout) as Inspected;
+    expect(sockets).toHaveLength(3);
+    expect(sockets.find((s) => s.local.port === held.clientPort)?.keepAlive).toEqual({ enabled: true, idle: 33_000, interval: 7_000, count: 2, userTimeout: 0 });
+  });
+
+  it('as an unprivileged user: one clear line, exit 3', async () => {
+    const held = await holder(process.execPath, [join(__dirname, '..', 'fixtures', 'hold-sockets.cjs')]);
+    const result = await cli(['inspect', String(held.pid)], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
+    expect(result.code, explain(result)).toBe(3);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/needs ptrace permission over it: run as root/);
+  });
+
+  it('a process that does not exist: exit 1 (an id past the kernel\'s range: exit 2)', async () => {
+    // pid_max is at most 4194304 and no pid reaches it.
+    const result = await cli(['inspect', '4194304']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/no process 4194304/);
+    expect((await cli(['inspect', '999999999'])).code).toBe(2);
+  });
+});
