@@ -2,7 +2,7 @@
 // What one getKeepAlive (5 values) and one getTcpInfo cost next to the same
 // getsockopt calls from C (the floor), the raw binding and the npm peers that
 // are installed. Method and flags: bench/common/per-call.mjs and bench/README.md.
-import { buildFloor, connectLoopback, library, loadPeer, native, startFloor } from './common/floor.mjs';
+import { library, loadPeer, native } from './common/floor.mjs';
 import { floorVariant, measurePerCall } from './common/per-call.mjs';
 
 const { getKeepAlive, getTcpInfo } = library;
@@ -107,32 +107,20 @@ function variants(socket, floor, floorMt) {
   return list;
 }
 
-const { server, socket } = await connectLoopback();
-const built = buildFloor();
-const floor = await startFloor(built, 0);
-const floorMt = await startFloor(built, 1);
-try {
-  await measurePerCall({
-    title: 'get: tcp-keepalive getKeepAlive and getTcpInfo',
-    socket,
-    variants: variants(socket, floor, floorMt),
-    ratios: {
-      'get/get-floor': ['get', 'get-floor'],
-      'get/get-floor-mt': ['get', 'get-floor-mt'],
-      'info/info-floor': ['info', 'info-floor'],
-      'info/info-floor-mt': ['info', 'info-floor-mt'],
-      'get-raw/get-floor-mt': ['get-raw', 'get-floor-mt'],
-      'get-floor-mt/get-floor': ['get-floor-mt', 'get-floor'],
-    },
-    targets: [
-      { id: 'get<=1.10*floor', ratio: 'get/get-floor', limit: 1.1, text: 'get <= 1.10 x floor' },
-      { id: 'get<=1.10*floor-mt', ratio: 'get/get-floor-mt', limit: 1.1, text: 'get <= 1.10 x floor-mt', vsFloorMt: 'get<=1.10*floor' },
-    ],
-  });
-} finally {
-  floor.stop?.();
-  floorMt.stop?.();
-  socket.destroy();
-  server.close();
-}
+await measurePerCall({
+  title: 'get: tcp-keepalive getKeepAlive and getTcpInfo',
+  variants,
+  ratios: {
+    'get/get-floor': ['get', 'get-floor'],
+    'get/get-floor-mt': ['get', 'get-floor-mt'],
+    'info/info-floor': ['info', 'info-floor'],
+    'info/info-floor-mt': ['info', 'info-floor-mt'],
+    'get-raw/get-floor-mt': ['get-raw', 'get-floor-mt'],
+    'get-floor-mt/get-floor': ['get-floor-mt', 'get-floor'],
+  },
+  targets: [
+    { id: 'get<=1.10*floor', ratio: 'get/get-floor', limit: 1.1, text: 'get <= 1.10 x floor' },
+    { id: 'get<=1.10*floor-mt', ratio: 'get/get-floor-mt', limit: 1.1, text: 'get <= 1.10 x floor-mt', vsFloorMt: 'get<=1.10*floor' },
+  ],
+});
 if (sink === 0.5) console.log(''); // keeps the summed results observable

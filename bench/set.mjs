@@ -3,7 +3,7 @@
 // setsockopt from C (the floor), the raw binding, Node core's own
 // socket.setKeepAlive and the npm peers that are installed. Method and flags:
 // bench/common/per-call.mjs and bench/README.md.
-import { buildFloor, connectLoopback, library, loadPeer, OPTIONS, MASK, rawSet, SETS, startFloor } from './common/floor.mjs';
+import { library, loadPeer, OPTIONS, MASK, rawSet, SETS } from './common/floor.mjs';
 import { floorVariant, measurePerCall } from './common/per-call.mjs';
 
 const { setKeepAlive } = library;
@@ -95,32 +95,20 @@ function variants(socket, floor, floorMt) {
   return list;
 }
 
-const { server, socket } = await connectLoopback();
-const built = buildFloor();
-const floor = await startFloor(built, 0);
-const floorMt = await startFloor(built, 1);
-try {
-  await measurePerCall({
-    title: 'set: tcp-keepalive setKeepAlive',
-    socket,
-    variants: variants(socket, floor, floorMt),
-    ratios: {
-      'set/set-floor': ['set', 'set-floor'],
-      'set/node': ['set', 'set-node'],
-      'set/set-floor-mt': ['set', 'set-floor-mt'],
-      'set-raw/set-floor-mt': ['set-raw', 'set-floor-mt'],
-      'node/set-floor-mt': ['set-node', 'set-floor-mt'],
-      'set-floor-mt/set-floor': ['set-floor-mt', 'set-floor'],
-    },
-    targets: [
-      { id: 'set<=1.10*floor', ratio: 'set/set-floor', limit: 1.1, text: 'set <= 1.10 x floor' },
-      { id: 'set<node', ratio: 'set/node', limit: 1.0, strict: true, text: 'set < Node core' },
-      { id: 'set<=1.10*floor-mt', ratio: 'set/set-floor-mt', limit: 1.1, text: 'set <= 1.10 x floor-mt', vsFloorMt: 'set<=1.10*floor' },
-    ],
-  });
-} finally {
-  floor.stop?.();
-  floorMt.stop?.();
-  socket.destroy();
-  server.close();
-}
+await measurePerCall({
+  title: 'set: tcp-keepalive setKeepAlive',
+  variants,
+  ratios: {
+    'set/set-floor': ['set', 'set-floor'],
+    'set/node': ['set', 'set-node'],
+    'set/set-floor-mt': ['set', 'set-floor-mt'],
+    'set-raw/set-floor-mt': ['set-raw', 'set-floor-mt'],
+    'node/set-floor-mt': ['set-node', 'set-floor-mt'],
+    'set-floor-mt/set-floor': ['set-floor-mt', 'set-floor'],
+  },
+  targets: [
+    { id: 'set<=1.10*floor', ratio: 'set/set-floor', limit: 1.1, text: 'set <= 1.10 x floor' },
+    { id: 'set<node', ratio: 'set/node', limit: 1.0, strict: true, text: 'set < Node core' },
+    { id: 'set<=1.10*floor-mt', ratio: 'set/set-floor-mt', limit: 1.1, text: 'set <= 1.10 x floor-mt', vsFloorMt: 'set<=1.10*floor' },
+  ],
+});

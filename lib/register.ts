@@ -46,8 +46,8 @@ export function configure(options: PreloadOptions | false): void {
   owner.configure(options);
 }
 
-// Every name lib/integrations/environment.ts reads (test/integrations/register.test.ts holds the two
-// lists together). Looked up here first, so that a process that names none of
+// Every name lib/integrations/environment.ts reads
+// (test/integrations/register.test.ts holds the two lists together). Looked up here first, so that a process that names none of
 // them (a preload in NODE_OPTIONS reaches every script and CLI) loads no
 // other file of this package: each costs about half a millisecond.
 const NAMES = [

@@ -8,7 +8,7 @@
 // --check (exit 1 if a target is missed), --no-pin.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { library, MASK } from './floor.mjs';
+import { buildFloor, connectLoopback, library, MASK, startFloor } from './floor.mjs';
 import { interleave } from './rounds.mjs';
 import { pairedRatio, summary } from './stats.mjs';
 
@@ -69,10 +69,27 @@ function verify(variant, socket) {
 }
 
 /**
- * Measures `variants` on `socket` and reports them.
+ * Measures the variants `variants(socket, floor, floorMt)` returns, on one
+ * connected loopback socket with the C floor (single-threaded, and with one
+ * idle thread) running beside, and reports them.
  * ratios: { 'a/b': [idA, idB] }; targets: [{ id, ratio, limit, strict, text, vsFloorMt? }].
  */
-export async function measurePerCall({ title, socket, variants, ratios: wanted, targets: specified }) {
+export async function measurePerCall({ title, variants: make, ratios, targets }) {
+  const { server, socket } = await connectLoopback();
+  const built = buildFloor();
+  const floor = await startFloor(built, 0);
+  const floorMt = await startFloor(built, 1);
+  try {
+    await measure({ title, socket, variants: make(socket, floor, floorMt), ratios, targets });
+  } finally {
+    floor.stop?.();
+    floorMt.stop?.();
+    socket.destroy();
+    server.close();
+  }
+}
+
+async function measure({ title, socket, variants, ratios: wanted, targets: specified }) {
   const started = performance.now();
   const loadavgBefore = os.loadavg()[0];
   const live = variants.filter((v) => !v.unavailable);

@@ -12,7 +12,8 @@
 //   around net.Socket.prototype.connect (which net.connect also goes through);
 // - fetch/undici: `undici:client:connected`, for any socket not seen at connect.
 // This file stays small: what happens to a socket (the addon, the set path,
-// the pins) is lib/integrations/preload-sockets.ts, loaded when the first socket appears.
+// the pins) is lib/integrations/preload-sockets.ts, loaded when the first
+// socket appears.
 // No subscriber may throw: a throwing subscriber crashes the program.
 import diagnostics from 'node:diagnostics_channel';
 import type { Server, Socket } from 'node:net';

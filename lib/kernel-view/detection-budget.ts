@@ -1,6 +1,7 @@
 // keepAliveFor: settings chosen from what a user needs ("notice a vanished
 // peer within 30 s", "keep the NAT's entry alive") rather than four knobs.
-// It turns the kernel's rules in lib/kernel-view/system.ts (detectionTime) around:
+// It turns the kernel's rules in lib/kernel-view/system.ts (detectionTime)
+// around:
 //
 //   T = floor((detectWithin - RTO_MIN) / (9/8)), in whole seconds
 //   idle + interval x count = T, userTimeout = T (so both paths agree)
