@@ -158,7 +158,9 @@ if (json) {
   console.log(`\npreload cost on Node ${process.version} (median; CPU time of ${ROUNDS} alternating batches of ${BATCH} connections, configure(options) vs configure(false))`);
   console.log(`  start-up, require of tcp-keepalive/register, no variable set: ${unset.toFixed(2)} ms (again: ${plainStart.toFixed(2)} ms)   target <= 1 ms`);
   console.log(`  start-up, with KEEPIDLE/KEEPINTVL/KEEPCNT set:              ${set.toFixed(2)} ms   target <= 3 ms`);
-  const line = (label, f) => `  ${label.padEnd(58)} +${us(f.total)} (user +${us(f.user)}, sys +${us(f.system)})`;
+  // A difference of two medians: signed, since within the noise it can come out below zero.
+  const signed = (value) => `${value < 0 ? '-' : '+'}${us(Math.abs(value))}`;
+  const line = (label, f) => `  ${label.padEnd(58)} ${signed(f.total)} (user ${signed(f.user)}, sys ${signed(f.system)})`;
   console.log(`  per client connection, plain: ${us(client.plain.user + client.plain.system)} of CPU (user ${us(client.plain.user)}, sys ${us(client.plain.system)})`);
   console.log(`${line('with the preload', client.extra)}   target <= 3 us`);
   console.log(line('the floor: the same 4 setsockopt, raw binding, no policy', client.floor));
