@@ -5,7 +5,7 @@
 import { library, loadPeer, native } from './common/floor.mjs';
 import { floorVariant, measurePerCall } from './common/per-call.mjs';
 
-const { getKeepAlive, getTcpInfo } = library;
+const { getKeepAlive, getTcpInfo } = library();
 const hrtime = process.hrtime.bigint;
 let sink = 0;
 

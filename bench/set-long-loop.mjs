@@ -11,7 +11,7 @@ import { connectLoopback, library, rawSet, SETS } from './common/floor.mjs';
 import { cpuTime, interleave } from './common/rounds.mjs';
 import { median, pairedRatio } from './common/stats.mjs';
 
-const { setKeepAlive } = library;
+const { setKeepAlive } = library();
 const CALLS = 100_000;
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 9;
 const json = process.argv.includes('--json');

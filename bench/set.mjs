@@ -6,7 +6,7 @@
 import { library, loadPeer, OPTIONS, MASK, rawSet, SETS } from './common/floor.mjs';
 import { floorVariant, measurePerCall } from './common/per-call.mjs';
 
-const { setKeepAlive } = library;
+const { setKeepAlive } = library();
 const hrtime = process.hrtime.bigint;
 const IDLE_MS = SETS.map(([idle]) => idle * 1000);
 const INTERVAL_MS = SETS.map(([, interval]) => interval * 1000);

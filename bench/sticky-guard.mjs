@@ -22,7 +22,7 @@ const pinned = net.connect(server.address().port, '127.0.0.1');
 await new Promise((resolve, reject) => pinned.once('connect', resolve).once('error', reject));
 
 const unwrapped = net.Socket.prototype.setKeepAlive;
-library.setKeepAlive(pinned, { interval: 2000, sticky: true }); // installs the guard
+library().setKeepAlive(pinned, { interval: 2000, sticky: true }); // installs the guard
 const wrapped = net.Socket.prototype.setKeepAlive;
 if (wrapped === unwrapped) throw new Error('bench: the sticky guard was not installed');
 

@@ -47,9 +47,10 @@ export function configure(options: PreloadOptions | false): void {
 }
 
 // Every name lib/integrations/environment.ts reads
-// (test/integrations/register.test.ts holds the two lists together). Looked up here first, so that a process that names none of
-// them (a preload in NODE_OPTIONS reaches every script and CLI) loads no
-// other file of this package: each costs about half a millisecond.
+// (test/integrations/register.test.ts holds the two lists together). Looked
+// up here first, so that a process that names none of them (a preload in
+// NODE_OPTIONS reaches every script and CLI) loads no other file of this
+// package: each costs about half a millisecond.
 const NAMES = [
   'TCP_KEEPALIVE_IDLE', 'KEEPIDLE', 'TCP_KEEPALIVE_INTERVAL', 'KEEPINTVL', 'TCP_KEEPALIVE_COUNT', 'KEEPCNT',
   'TCP_KEEPALIVE_USER_TIMEOUT', 'TCP_USER_TIMEOUT', 'TCP_KEEPALIVE', 'KEEPALIVE', 'TCP_KEEPALIVE_STICKY',

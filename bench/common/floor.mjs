@@ -18,9 +18,10 @@ if (!existsSync(join(dist, 'index.js'))) {
   console.error('bench: dist/ is missing: run `npm run build:ts` (npm run bench does)');
   process.exit(1);
 }
-/** The public API, and the same addon instance it uses (one require cache). */
-export const library = require(join(dist, 'index.js'));
+/** The raw binding: the same addon instance the library uses (one require cache). */
 export const { native } = require(join(dist, 'core', 'binding.js'));
+/** The public API, loaded by the benchmarks that call it (preload-cost measures the preload alone). */
+export const library = () => require(join(dist, 'index.js'));
 export const REGISTER = join(dist, 'register.js');
 const { slots, layout } = native;
 

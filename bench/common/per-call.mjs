@@ -57,9 +57,10 @@ export function floorVariant(id, floor, kind, label, syscalls) {
 // the last set applied is (n - 1) & MASK.
 function verify(variant, socket) {
   if (!variant.expect) return;
+  const { getKeepAlive } = library();
   for (let k = 0; k <= MASK; k++) {
     variant.run(k + 1 + MASK + 1); // ends on set k
-    const got = library.getKeepAlive(socket);
+    const got = getKeepAlive(socket);
     const want = variant.expect(k);
     for (const key of Object.keys(want)) {
       if (got[key] !== want[key]) throw new Error(`bench: ${variant.id} left ${key}=${got[key]}, expected ${want[key]}`);
