@@ -39,7 +39,7 @@ if (!flag('--no-pin') && !process.env.TCP_KEEPALIVE_BENCH_CPU && os.cpus().lengt
   // No taskset: run unpinned.
 }
 
-export const JSON_OUT = flag('--json');
+const JSON_OUT = flag('--json');
 const CHECK = flag('--check');
 const ROUNDS = Math.floor(numberArg('--rounds', 201, 3, 5001));
 const BATCH_MS = numberArg('--batch-ms', 2, 0.2, 200);

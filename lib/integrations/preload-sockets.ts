@@ -1,7 +1,7 @@
 // What the preload does to each socket, loaded at the first one
-// (lib/integrations/preload.ts holds the hooks and loads this): the addon, the set path and the pins are
-// paid for by programs that open a connection, not by every process the
-// preload is put into.
+// (lib/integrations/preload.ts holds the hooks and loads this): the addon,
+// the set path and the pins are paid for by programs that open a connection,
+// not by every process the preload is put into.
 import { Server, Socket } from 'node:net';
 import { setValues } from '../core/apply.js';
 import { binding } from '../core/binding.js';

@@ -115,7 +115,8 @@ describe('an unmodified program under the preload', () => {
     const off = lastJson<{ atStart: string[] }>(await node(['--require', REGISTER, '-e', script], { KEEPALIVE: 'off' }));
     expect(off.atStart).toEqual(['preload.js', 'register.js']);
     const set = lastJson<{ atStart: string[]; afterSocket: string[] }>(await node(['--require', REGISTER, '-e', script], ENV));
-    // dist/integrations/preload.js is one file (scripts/bundle-preload.mjs): the environment, the checks and the hooks.
+    // dist/integrations/preload.js is one file (scripts/bundle-preload.mjs):
+    // the environment, the checks and the hooks.
     expect(set.atStart).toEqual(['preload.js', 'register.js']);
     expect(set.afterSocket).toEqual(expect.arrayContaining(['preload-sockets.js', 'apply.js', 'binding.js']));
   });
