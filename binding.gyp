@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tcp_keepalive",
-      "sources": ["src/binding.cc"],
+      "sources": ["src/binding.cc", "src/keepalive.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compiles and links the macOS addon (src/binding.cc + src/keepalive_darwin.cc)
-# for x86_64 and aarch64 with zig, to prove the platform layer builds there.
+# Compiles and links the macOS addon (src/binding.cc, src/keepalive.cc and
+# src/keepalive_darwin.cc) for x86_64 and aarch64 with zig, to prove the
+# platform layer builds there.
 # Not shipped: it has not run on a Mac. N-API symbols resolve in the host
 # process at load time (-undefined dynamic_lookup), as node-gyp does on macOS.
 #
@@ -20,6 +21,6 @@ for pair in x64:x86_64-macos arm64:aarch64-macos; do
     -DNAPI_VERSION=8 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
     -I "$node_headers" -I "$addon_api" \
     -shared -undefined dynamic_lookup \
-    -o "$out/darwin-$arch.node" "$root/src/binding.cc" "$root/src/keepalive_darwin.cc"
+    -o "$out/darwin-$arch.node" "$root/src/binding.cc" "$root/src/keepalive.cc" "$root/src/keepalive_darwin.cc"
   echo "build-darwin: wrote $out/darwin-$arch.node ($target)"
 done

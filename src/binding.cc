@@ -161,7 +161,7 @@ class Binding : public Napi::Addon<Binding> {
     layout.Set("result", static_cast<double>(kResultSlot));
 
     Napi::Array names = Napi::Array::New(env, kOptionCount);
-    for (uint32_t i = 0; i < kOptionCount; i++) names[i] = kOptionNames[i];
+    for (uint32_t i = 0; i < kOptionCount; i++) names[i] = kSockopts[i].label;
 
     DefineAddon(exports,
                 {

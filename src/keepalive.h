@@ -1,8 +1,11 @@
-// Platform layer: the keepalive operations every OS file implements.
-// One source file per OS family (keepalive_linux.cc, keepalive_darwin.cc,
-// later keepalive_freebsd.cc), picked in binding.gyp. No Node or N-API types
-// here. The namespace is not `tcp_keepalive`: Winsock declares a struct of
-// that name.
+// The keepalive operations under src/binding.cc, in two layers (as
+// fs-native-extensions keeps them): what is the same on every OS is written
+// once in keepalive.cc (setting and reading the options, the rollback of a
+// set refused part way); each OS file (keepalive_linux.cc,
+// keepalive_darwin.cc, later keepalive_freebsd.cc, picked in binding.gyp)
+// supplies only what differs, declared at the end of this header. No Node or
+// N-API types here. The namespace is not `tcp_keepalive`: Winsock declares a
+// struct of that name.
 #ifndef TCP_KEEPALIVE_ADDON_KEEPALIVE_H_
 #define TCP_KEEPALIVE_ADDON_KEEPALIVE_H_
 
@@ -19,8 +22,7 @@ enum Option {
   kOptionCount = 5
 };
 
-// Kernel option names, indexed by Option, for error messages.
-extern const char* const kOptionNames[kOptionCount];
+// --- Written once, in keepalive.cc -----------------------------------------
 
 // Sets every option whose value is >= 0 (a negative value means "leave it"),
 // in Option order. Returns 0, or a negative errno with *failed the option the
@@ -30,16 +32,29 @@ extern const char* const kOptionNames[kOptionCount];
 int SetOptions(int fd, const int values[kOptionCount], bool restore,
                Option* failed);
 
+// Reads all options in force into values. Returns 0 or a negative errno,
+// with *failed the option that could not be read.
+int GetOptions(int fd, int values[kOptionCount], Option* failed);
+
+// --- Supplied by each OS file -----------------------------------------------
+
+// How the OS names an Option to setsockopt; level < 0 where it has no such
+// option (a set of it fails with ENOTSUP before any syscall, a read gives 0).
+struct Sockopt {
+  int level;
+  int name;
+  const char* label;  // the header's name, for error messages
+};
+
+// Indexed by Option.
+extern const Sockopt kSockopts[kOptionCount];
+
 // Whether this process may see the kernel refuse a valid option part way
 // through a set. Valid values are checked before the first syscall, so only a
 // policy can (seccomp, an LSM, a cgroup BPF program), and such policies are in
 // place before a program starts: this tries each option once on a scratch
 // socket, writing back the value it read. True also when it cannot tell.
 bool OptionsMayBeRefused();
-
-// Reads all options in force into values. Returns 0 or a negative errno,
-// with *failed the option that could not be read.
-int GetOptions(int fd, int values[kOptionCount], Option* failed);
 
 // The TCP_INFO fields this library reports, in the kernel's units.
 enum InfoField {

@@ -1,5 +1,6 @@
-// Linux implementation of the platform layer: plain setsockopt/getsockopt with
-// the constants from the system headers.
+// Linux: the option table (constants from the system headers), TCP_INFO, and
+// reading another process's sockets (pidfd_getfd). Setting and reading the
+// options is keepalive.cc's, the same on every OS.
 #include "keepalive.h"
 
 #include <errno.h>
@@ -14,62 +15,14 @@
 
 namespace tcp_keepalive_addon {
 
-namespace {
-
-struct Sockopt {
-  int level;
-  int name;
-};
-
 // Indexed by Option.
-constexpr Sockopt kSockopts[kOptionCount] = {
-    {IPPROTO_TCP, TCP_KEEPIDLE},
-    {IPPROTO_TCP, TCP_KEEPINTVL},
-    {IPPROTO_TCP, TCP_KEEPCNT},
-    {IPPROTO_TCP, TCP_USER_TIMEOUT},
-    {SOL_SOCKET, SO_KEEPALIVE},
+const Sockopt kSockopts[kOptionCount] = {
+    {IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE"},
+    {IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL"},
+    {IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT"},
+    {IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT"},
+    {SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE"},
 };
-
-}  // namespace
-
-const char* const kOptionNames[kOptionCount] = {
-    "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_USER_TIMEOUT",
-    "SO_KEEPALIVE",
-};
-
-int SetOptions(int fd, const int values[kOptionCount], bool restore,
-               Option* failed) {
-  int previous[kOptionCount];
-  if (restore) {
-    for (int option = 0; option < kOptionCount; option++) {
-      previous[option] = -1;
-      if (values[option] < 0) continue;
-      const Sockopt& opt = kSockopts[option];
-      socklen_t length = sizeof(previous[option]);
-      // An option that cannot be read cannot be put back; it is still set.
-      if (getsockopt(fd, opt.level, opt.name, &previous[option], &length) != 0)
-        previous[option] = -1;
-    }
-  }
-  for (int option = 0; option < kOptionCount; option++) {
-    if (values[option] < 0) continue;
-    const Sockopt& opt = kSockopts[option];
-    if (setsockopt(fd, opt.level, opt.name, &values[option],
-                   sizeof(values[option])) != 0) {
-      int error = errno;
-      *failed = static_cast<Option>(option);
-      if (restore) {
-        for (int done = 0; done < option; done++) {
-          if (values[done] < 0 || previous[done] < 0) continue;
-          setsockopt(fd, kSockopts[done].level, kSockopts[done].name,
-                     &previous[done], sizeof(previous[done]));
-        }
-      }
-      return -error;
-    }
-  }
-  return 0;
-}
 
 bool OptionsMayBeRefused() {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
@@ -81,18 +34,6 @@ bool OptionsMayBeRefused() {
                  SetOptions(fd, values, false, &failed) != 0;
   close(fd);
   return refused;
-}
-
-int GetOptions(int fd, int values[kOptionCount], Option* failed) {
-  for (int option = 0; option < kOptionCount; option++) {
-    const Sockopt& opt = kSockopts[option];
-    socklen_t length = sizeof(values[option]);
-    if (getsockopt(fd, opt.level, opt.name, &values[option], &length) != 0) {
-      *failed = static_cast<Option>(option);
-      return -errno;
-    }
-  }
-  return 0;
 }
 
 const char* const kStateNames[kStateNameCount] = {
