@@ -10,9 +10,9 @@
  */
 export { setKeepAlive, getKeepAlive } from './core/set-get.js';
 export type { KeepAliveOptions } from './core/options.js';
-export type { KeepAliveState } from './core/kernel.js';
+export type { KeepAliveState, TcpInfo, TcpState } from './core/native.js';
 export type { KeepAliveSystemError } from './core/errors.js';
-export { getTcpInfo, type TcpInfo, type TcpState } from './kernel-view/tcp-info.js';
+export { getTcpInfo } from './kernel-view/tcp-info.js';
 export { systemDefaults, detectionTime, type SystemDefaults, type DetectionSettings, type DetectionTime } from './kernel-view/system.js';
 export { keepAliveFor, type DetectionBudget, type ChosenKeepAlive } from './kernel-view/detection-budget.js';
 export { capabilities, type Capabilities, type OptionSupport } from './kernel-view/capabilities.js';

@@ -14,8 +14,8 @@
 // ArrayBuffer.prototype.transfer) but cannot free it under a call. Each call
 // takes the fd and clears its slot, so after a detach (when JavaScript's
 // writes go nowhere) a call finds -1 and fails with EBADF instead of acting
-// on the fd of an earlier call; lib/core/kernel.ts refuses such calls first, with
-// a coded error.
+// on the fd of an earlier call; lib/core/native.ts (the only JavaScript that
+// touches the slots) refuses such calls first, with a coded error.
 #include <napi.h>
 
 #include "keepalive.h"

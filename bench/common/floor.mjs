@@ -19,7 +19,7 @@ if (!existsSync(join(dist, 'index.js'))) {
   process.exit(1);
 }
 /** The raw binding: the same addon instance the library uses (one require cache). */
-export const { native } = require(join(dist, 'core', 'binding.js'));
+export const native = require(join(dist, 'core', 'native.js')).rawBinding;
 /** The public API, loaded by the benchmarks that call it (preload-cost measures the preload alone). */
 export const library = () => require(join(dist, 'index.js'));
 export const REGISTER = join(dist, 'register.js');

@@ -3,8 +3,8 @@
 // next address on a new fd), and Node re-applies its own stored keepalive in
 // afterConnect, just before 'connect', overwriting anything set earlier.
 import type { Socket } from 'node:net';
-import { applyValues } from './kernel.js';
 import { nodeKeepAlive, sameNodeKeepAlive } from './node-state.js';
+import { setOptions } from './native.js';
 import { merge, type KernelValues } from './options.js';
 import { resolveFd } from './target.js';
 
@@ -51,7 +51,7 @@ function onConnect(this: Socket): void {
     if (values.sticky !== 1) values = { ...values, idleSeconds: -1, intervalSeconds: -1, count: -1 };
   }
   try {
-    applyValues(resolveFd(this), values);
+    setOptions(resolveFd(this), values);
   } catch (error) {
     // No caller to throw to, and a keepalive setting must never take down a
     // working connection: tell the process instead.

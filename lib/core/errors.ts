@@ -63,3 +63,14 @@ export function systemError(errno: number, syscall: string, option: string): Kee
   const code = getSystemErrorName(errno);
   return Object.assign(new Error(`${syscall} ${code} ${option}`), { errno, code, syscall, option });
 }
+
+/** Thrown for what needs the native addon where it is not loaded. */
+export function unsupported(what: string, option?: string): Error {
+  return Object.assign(
+    new Error(
+      `tcp-keepalive: ${what} is not supported on ${process.platform} without the native addon ` +
+        `(Node's own socket.setKeepAlive is all there is here; see capabilities)`,
+    ),
+    { code: 'ERR_TCP_KEEPALIVE_UNSUPPORTED', platform: process.platform, ...(option === undefined ? {} : { option }) },
+  );
+}

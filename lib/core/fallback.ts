@@ -7,7 +7,7 @@
 //   every accepted socket (idle only).
 // - never: reading values back, TCP_USER_TIMEOUT, TCP_INFO, other processes.
 import { Server, Socket } from 'node:net';
-import { unsupported } from './binding.js';
+import { unsupported } from './errors.js';
 import type { KernelValues } from './options.js';
 import { nodeSetKeepAlive } from './sticky.js';
 import { checkTarget } from './target.js';

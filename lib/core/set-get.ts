@@ -2,16 +2,12 @@
 // argument validated first, then the fd resolved once and one native call.
 // lib/index.ts re-exports them; code inside the package imports them from here.
 import { Socket, type Server } from 'node:net';
-import { setValues } from './apply.js';
-import { binding, unsupported } from './binding.js';
-import { socketError } from './errors.js';
-import { applyValues, readValues, type KeepAliveState } from './kernel.js';
+import { applyToTarget } from './apply.js';
+import { socketError, unsupported } from './errors.js';
+import { addonLoaded, readOptions, setOptions, type KeepAliveState } from './native.js';
 import { pinsExist } from './sticky.js';
 import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
 import { PENDING, checkTarget, resolveFd } from './target.js';
-
-// Without the addon every set goes through lib/core/fallback.ts (via setValues).
-const FAST = binding !== null;
 
 /**
  * Sets keepalive on a TCP socket (or on a listening server, whose accepted
@@ -27,15 +23,15 @@ export function setKeepAlive<T extends Socket | Server>(target: T, options: Keep
   // Into a scratch object: the common case keeps nothing, so makes no garbage.
   const values = toKernelValues(options, scratch);
   // The common case in one straight line: a connected socket, no pins.
-  if (FAST && values.sticky === -1 && !pinsExist() && target instanceof Socket) {
+  if (addonLoaded && values.sticky === -1 && !pinsExist() && target instanceof Socket) {
     const fd = resolveFd(target);
     if (fd !== PENDING) {
-      applyValues(fd, values);
+      setOptions(fd, values);
       return target;
     }
   }
   // The other paths may keep the values (pins, a connecting socket): their own copy.
-  setValues(target, { ...values });
+  applyToTarget(target, { ...values });
   return target;
 }
 
@@ -43,7 +39,7 @@ const scratch: KernelValues = { enabled: -1, idleSeconds: -1, intervalSeconds: -
 
 /** Reads the keepalive settings in force on a connected TCP socket or listening server, from the kernel. */
 export function getKeepAlive(target: Socket | Server): KeepAliveState {
-  if (binding === null) {
+  if (!addonLoaded) {
     checkTarget(target);
     throw unsupported('reading keepalive values back (getKeepAlive)');
   }
@@ -51,5 +47,5 @@ export function getKeepAlive(target: Socket | Server): KeepAliveState {
   if (fd === PENDING) {
     throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its keepalive after 'connect'");
   }
-  return readValues(fd);
+  return readOptions(fd);
 }

@@ -46,7 +46,7 @@ export function resolveFd(target: unknown): number {
     checkTcp(handle, target);
     return handle.fd ?? closed();
   }
-  notATarget(target);
+  throw notATarget(target);
 }
 
 /**
@@ -54,15 +54,16 @@ export function resolveFd(target: unknown): number {
  * Windows has no usable fd). Node's own API then takes the socket as it is.
  */
 export function checkTarget(target: unknown): void {
-  if (!(target instanceof Socket) && !(target instanceof Server)) notATarget(target);
+  if (!(target instanceof Socket) && !(target instanceof Server)) throw notATarget(target);
   const handle = (target as unknown as { _handle: Handle | null })._handle;
   if (handle != null) return checkTcp(handle, target);
   if (target instanceof Server) notRunning();
   if (target.destroyed) closed();
 }
 
-function notATarget(target: unknown): never {
-  throw invalidArgType(TARGET, 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
+/** The error for a target that is not a socket or server at all. */
+export function notATarget(target: unknown): TypeError {
+  return invalidArgType(TARGET, 'an instance of net.Socket, tls.TLSSocket or net.Server', target);
 }
 
 function notRunning(): never {

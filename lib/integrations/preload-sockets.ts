@@ -3,9 +3,9 @@
 // the set path and the pins are paid for by programs that open a connection,
 // not by every process the preload is put into.
 import { Server, Socket } from 'node:net';
-import { setValues } from '../core/apply.js';
-import { binding } from '../core/binding.js';
+import { applyToTarget } from '../core/apply.js';
 import { coreSetsIntervalAndCount } from '../core/fallback.js';
+import { addonLoaded } from '../core/native.js';
 import { nodeEnabledKeepAlive } from '../core/node-state.js';
 import type { KernelValues } from '../core/options.js';
 import { installGuard, pinAccepted, pinnedValues } from '../core/sticky.js';
@@ -17,7 +17,7 @@ let lastUsable: KernelValues | undefined;
 function usable(values: KernelValues): KernelValues {
   if (values === lastGiven) return lastUsable!;
   const sticky = values.sticky !== 1 || installGuard();
-  if (binding !== null && sticky) return values;
+  if (addonLoaded && sticky) return values;
   const dropped: string[] = [];
   const kept = { ...values };
   if (!sticky) {
@@ -25,17 +25,17 @@ function usable(values: KernelValues): KernelValues {
     dropped.push('sticky (net.Socket.prototype.setKeepAlive cannot be wrapped)');
     kept.sticky = -1;
   }
-  if (binding === null && kept.userTimeoutMs >= 0) {
+  if (!addonLoaded && kept.userTimeoutMs >= 0) {
     dropped.push('user timeout');
     kept.userTimeoutMs = -1;
   }
-  if (binding === null && !coreSetsIntervalAndCount && (kept.intervalSeconds >= 0 || kept.count >= 0)) {
+  if (!addonLoaded && !coreSetsIntervalAndCount && (kept.intervalSeconds >= 0 || kept.count >= 0)) {
     dropped.push('interval and count');
     kept.intervalSeconds = -1;
     kept.count = -1;
   }
   if (dropped.length > 0) {
-    const why = binding === null ? ` cannot be set on ${process.platform} without the native addon` : ' is not available in this process';
+    const why = addonLoaded ? ' is not available in this process' : ` cannot be set on ${process.platform} without the native addon`;
     process.emitWarning(`tcp-keepalive/register: ${dropped.join(', ')}${why}; setting the rest`, {
       code: 'TCP_KEEPALIVE_PRELOAD',
     });
@@ -57,25 +57,25 @@ export function configureClient(socket: Socket, values: KernelValues): void {
   const applied = usable(values);
   // A pinned socket is marked by its pin already (sticky, the default, where it can be had).
   if (applied.sticky !== 1) configuredAtConnect.add(socket);
-  apply(socket, applied);
+  applyOrWarn(socket, applied);
 }
 
 /** A socket undici reports connected: configured unless connect() already was. */
 export function configureConnected(socket: unknown, values: KernelValues): void {
   if (!(socket instanceof Socket) || configuredAtConnect.has(socket) || pinnedValues(socket) !== undefined) return;
   configuredAtConnect.add(socket);
-  apply(socket, usable(values));
+  applyOrWarn(socket, usable(values));
 }
 
 /** A listener: set once, and its accepted sockets inherit the values at no syscall. */
 export function configureListener(server: Server, values: KernelValues): void {
   // Without the addon a listener takes only Node's idle: set sockets one by one instead.
-  if (binding === null) return;
+  if (!addonLoaded) return;
   values = usable(values);
-  if (!apply(server, values)) return;
+  if (!applyOrWarn(server, values)) return;
   configuredServers.add(server);
   // Its sockets inherit the values and are pinned through it, at no cost per accept.
-  if (values.sticky === 1) pinAccepted(server, values, setValues);
+  if (values.sticky === 1) pinAccepted(server, values, applyToTarget);
 }
 
 export function configureAccepted(socket: Socket, values: KernelValues): void {
@@ -86,16 +86,16 @@ export function configureAccepted(socket: Socket, values: KernelValues): void {
     // Inherited from the listener, and pinned through it: nothing to do.
     return;
   }
-  apply(socket, usable(values));
+  applyOrWarn(socket, usable(values));
 }
 
 // Codes that mean "not a TCP socket, or gone": left alone without a word.
 const IGNORED = new Set(['ERR_INVALID_ARG_VALUE', 'ERR_SOCKET_CLOSED', 'ERR_SERVER_NOT_RUNNING', 'ERR_INVALID_ARG_TYPE']);
 const warned = new Set<string>();
 
-function apply(target: Socket | Server, values: KernelValues): boolean {
+function applyOrWarn(target: Socket | Server, values: KernelValues): boolean {
   try {
-    setValues(target, values);
+    applyToTarget(target, values);
     return true;
   } catch (error) {
     const code = String((error as { code?: unknown }).code);

@@ -1,6 +1,6 @@
 // What this platform can do, so a program can decide before it calls.
-import { binding } from '../core/binding.js';
 import { coreSetsIntervalAndCount } from '../core/fallback.js';
+import { addonLoaded } from '../core/native.js';
 
 export interface OptionSupport {
   enabled: boolean;
@@ -29,15 +29,19 @@ export interface Capabilities {
   sticky: boolean;
 }
 
-const native = binding !== null;
-
 export const capabilities: Readonly<Capabilities> = Object.freeze({
   platform: process.platform,
-  native,
-  socket: Object.freeze({ enabled: true, idle: true, interval: native || coreSetsIntervalAndCount, count: native || coreSetsIntervalAndCount, userTimeout: native }),
-  server: Object.freeze({ enabled: true, idle: true, interval: native, count: native, userTimeout: native }),
-  readBack: native,
-  tcpInfo: native,
-  inspectProcess: native && process.platform === 'linux',
+  native: addonLoaded,
+  socket: Object.freeze({
+    enabled: true,
+    idle: true,
+    interval: addonLoaded || coreSetsIntervalAndCount,
+    count: addonLoaded || coreSetsIntervalAndCount,
+    userTimeout: addonLoaded,
+  }),
+  server: Object.freeze({ enabled: true, idle: true, interval: addonLoaded, count: addonLoaded, userTimeout: addonLoaded }),
+  readBack: addonLoaded,
+  tcpInfo: addonLoaded,
+  inspectProcess: addonLoaded && process.platform === 'linux',
   sticky: true,
 });

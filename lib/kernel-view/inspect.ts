@@ -4,10 +4,8 @@
 // keepalive options and TCP_INFO.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { constants, endianness } from 'node:os';
-import { binding as loaded, detached, native as binding, unsupported } from '../core/binding.js';
-import { invalidArgType, outOfRange, systemError } from '../core/errors.js';
-import type { KeepAliveState } from '../core/kernel.js';
-import { infoFromSlots, type TcpInfo } from './tcp-info.js';
+import { invalidArgType, outOfRange, unsupported } from '../core/errors.js';
+import { addonLoaded, inspectSocket, tcpStateName, type KeepAliveState, type TcpInfo } from '../core/native.js';
 
 export interface SocketEndpoint {
   address: string;
@@ -38,7 +36,6 @@ const TIMERS: SocketTimer['kind'][] = ['none', 'retransmit', 'keepalive', 'time-
 // USER_HZ: /proc/net/tcp reports timers in clock ticks of 1/100 s on Linux.
 const MS_PER_TICK = 10;
 const { EBADF, ESTALE } = constants.errno;
-const { slots, infoSlots, layout, stateNames } = binding;
 
 /** include/linux/threads.h PID_MAX_LIMIT on 64-bit: no pid (or thread id) is ever larger. */
 export const PID_MAX_LIMIT = 4_194_304;
@@ -56,7 +53,7 @@ export function inspectProcess(pid: number): InspectedSocket[] {
   if (!(Number.isInteger(pid) && pid > 0 && pid <= PID_MAX_LIMIT)) {
     throw outOfRange('pid', `a process id: an integer from 1 to ${PID_MAX_LIMIT} (the kernel's limit)`, pid);
   }
-  if (loaded === null || process.platform !== 'linux') throw unsupported('inspecting another process (inspectProcess)');
+  if (!addonLoaded || process.platform !== 'linux') throw unsupported('inspecting another process (inspectProcess)');
   return inspectThreadGroup(processOf(pid));
 }
 
@@ -106,7 +103,7 @@ function inspectThreadGroup({ process: pid }: ProcessIdentity): InspectedSocket[
         family,
         local: endpoint(columns[1]),
         remote: endpoint(columns[2]),
-        state: stateNames[parseInt(columns[3], 16)] || columns[3],
+        state: tcpStateName(parseInt(columns[3], 16)),
         timer: { kind: TIMERS[parseInt(timerKind, 16)] ?? 'none', expiresIn: parseInt(expires, 16) * MS_PER_TICK },
       });
     }
@@ -130,23 +127,15 @@ function inspectThreadGroup({ process: pid }: ProcessIdentity): InspectedSocket[
     if (known === undefined) continue; // not a TCP socket
     const fd = Number(name);
     const socket: InspectedSocket = { fd, ...known };
-    if (slots.length === 0 || infoSlots.length === 0) throw detached();
-    const step = binding.inspect(pid, fd, Number(inode));
-    // Closed since the listing, or its number now holds another file: not this row's socket.
-    const result = slots[layout.result];
-    if ((step === 'pidfd_getfd' && result === -EBADF) || (step === 'readlink' && result === -ESTALE)) continue;
-    if (step === undefined) {
-      socket.keepAlive = {
-        enabled: slots[layout.enabled] !== 0,
-        idle: slots[layout.idle] * 1000,
-        interval: slots[layout.interval] * 1000,
-        count: slots[layout.count],
-        userTimeout: slots[layout.userTimeout],
-      };
-      socket.tcpInfo = infoFromSlots();
+    const read = inspectSocket(pid, fd, Number(inode));
+    const { error } = read;
+    if (error === undefined) {
+      socket.keepAlive = read.keepAlive;
+      socket.tcpInfo = read.tcpInfo;
     } else {
-      const error = systemError(slots[layout.result], step, 'TCP socket');
-      if (step !== 'getsockopt') throw permissionError(pid, error);
+      // Closed since the listing, or its number now holds another file: not this row's socket.
+      if ((error.syscall === 'pidfd_getfd' && error.errno === -EBADF) || (error.syscall === 'readlink' && error.errno === -ESTALE)) continue;
+      if (error.syscall !== 'getsockopt') throw permissionError(pid, error);
       socket.error = { code: error.code, message: error.message };
     }
     sockets.push(socket);

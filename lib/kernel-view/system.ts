@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Server, Socket } from 'node:net';
 import { invalidArgType, outOfRange } from '../core/errors.js';
 import { getKeepAlive } from '../core/set-get.js';
-import type { KeepAliveState } from '../core/kernel.js';
+import type { KeepAliveState } from '../core/native.js';
 import { RTO_MIN_MS, TIMER_SLACK } from '../core/options.js';
 
 /** The defaults in force for new sockets in this process's network namespace. */

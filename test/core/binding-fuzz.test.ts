@@ -13,7 +13,7 @@ import { closeSync, openSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { native } from '../../lib/core/binding.js';
+import { rawBinding } from '../../lib/core/native.js';
 import { getKeepAlive, setKeepAlive } from '../../lib/index.js';
 import { connectedPair, listen, track } from '../helpers/sockets.js';
 
@@ -40,7 +40,7 @@ function udpFd(socket: dgram.Socket): number {
   return (socket as unknown as Record<symbol, { handle: { fd: number } }>)[state].handle.fd;
 }
 
-describe.runIf(process.platform === 'linux' && native !== null)('the raw binding under fuzzing', () => {
+describe.runIf(process.platform === 'linux' && rawBinding !== null)('the raw binding under fuzzing', () => {
   it(`${CALLS} random calls (seed printed): results 0 or -errno, no crash, no fd leaked, the sentinel untouched`, async () => {
     const { client: sentinel } = await connectedPair();
     setKeepAlive(sentinel, { idle: 41_000, interval: 4_000, count: 4, userTimeout: 4_100 });
@@ -81,6 +81,7 @@ describe.runIf(process.platform === 'linux' && native !== null)('the raw binding
     const next = random(SEED);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)];
     const anyInt = (): number => (next() < 0.5 ? pick(INT32) : Math.floor(next() * 2 ** 32) - 2 ** 31);
+    const native = rawBinding!;
     const { slots, layout } = native;
     const results = new Map<number, number>();
     const fdsBefore = openFds();

@@ -9,12 +9,13 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspectProcess } from '../../lib/index.js';
-import { native } from '../../lib/core/binding.js';
+import { rawBinding } from '../../lib/core/native.js';
 import { connectedPair } from '../helpers/sockets.js';
 
 describe('the shared slots', () => {
   it('each call takes the fd and clears its slot', async () => {
     const { client } = await connectedPair();
+    const native = rawBinding!;
     const { slots, layout } = native;
     slots[layout.fd] = (client as unknown as { _handle: { fd: number } })._handle.fd;
     native.get();

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { native as binding } from '../../lib/core/binding.js';
+import { rawBinding } from '../../lib/core/native.js';
 import { requireOrSkip } from '../helpers/prerequisites.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcp-keepalive-seccomp-'));
@@ -43,7 +43,7 @@ describe.skipIf(skip)('options the kernel refuses', () => {
   });
 
   it('without a policy, sets take the fast path (no reads before writes)', () => {
-    expect(binding.restoresOnFailure).toBe(false);
+    expect(rawBinding!.restoresOnFailure).toBe(false);
   });
 
   it.each(['TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_KEEPALIVE'])(

@@ -4,7 +4,7 @@
 'use strict';
 const net = require('node:net');
 const { setKeepAlive, getKeepAlive } = require('../../dist/index.js');
-const { binding } = require('../../dist/core/binding.js');
+const binding = require('../../dist/core/native.js').rawBinding;
 
 const calls = JSON.parse(process.argv[2]);
 const report = (value) => {

@@ -118,7 +118,7 @@ describe('an unmodified program under the preload', () => {
     // dist/integrations/preload.js is one file (scripts/bundle-preload.mjs):
     // the environment, the checks and the hooks.
     expect(set.atStart).toEqual(['preload.js', 'register.js']);
-    expect(set.afterSocket).toEqual(expect.arrayContaining(['preload-sockets.js', 'apply.js', 'binding.js']));
+    expect(set.afterSocket).toEqual(expect.arrayContaining(['preload-sockets.js', 'apply.js', 'native.js']));
   });
 
   it('every variable lib/integrations/environment.ts reads is one register.js looks for before loading anything', async () => {

@@ -17,7 +17,7 @@ import { explain, run, type Run } from '../helpers/run.js';
 const ROOT = resolve(__dirname, '..', '..');
 const PROBES = join(__dirname, 'probes');
 const TARGET = `${process.platform}-${process.arch}`;
-/** The command the load error tells users to run (lib/core/binding.ts). */
+/** The command the load error tells users to run (lib/core/native.ts). */
 const BUILD_COMMAND = 'npm explore tcp-keepalive -- npm run build:native';
 const REAL_TOOLS = ['node', 'npm', 'npx', 'sh'];
 const POISONED = ['cc', 'gcc', 'g++', 'c++', 'clang', 'clang++', 'make', 'python3', 'python'];

@@ -1,0 +1,287 @@
+// The boundary with the native addon (src/binding.cc), whole: loading it, the
+// arrays shared with it (the "slots") and how values cross them. Every other
+// file calls the typed operations below and never sees a slot.
+//
+// Loading: a prebuilt binary from prebuilds/<platform>-<arch>/ or a local
+// build from build/, whichever node-gyp-build finds first. On Linux a missing
+// binary is an install problem and loading fails with a clear error;
+// elsewhere (macOS, Windows, the BSDs: nothing prebuilt yet) the library runs
+// on Node's own API instead (lib/core/fallback.ts) and `addonLoaded` is false.
+//
+// Crossing: each operation writes its inputs into the slots, makes one native
+// call that does every syscall, and reads the outputs back from the slots.
+// The hot calls take no arguments and return nothing: converting arguments
+// and building results through N-API costs more than the margin the syscalls
+// leave (measured in bench/).
+import { join, sep } from 'node:path';
+import { systemError, unsupported, type KeepAliveSystemError } from './errors.js';
+import type { KernelValues } from './options.js';
+
+/** The keepalive settings in force on a socket, as the kernel reports them. Times in milliseconds. */
+export interface KeepAliveState {
+  /** SO_KEEPALIVE: whether probes are sent at all. */
+  enabled: boolean;
+  /** TCP_KEEPIDLE: silence before the first probe. */
+  idle: number;
+  /** TCP_KEEPINTVL: time between unanswered probes. */
+  interval: number;
+  /** TCP_KEEPCNT: unanswered probes before the connection is dropped. */
+  count: number;
+  /** TCP_USER_TIMEOUT: how long sent data may stay unacknowledged; 0 = system behaviour. */
+  userTimeout: number;
+}
+
+/** A TCP state as the kernel names it (<netinet/tcp.h>). */
+export type TcpState =
+  | 'ESTABLISHED' | 'SYN_SENT' | 'SYN_RECV' | 'FIN_WAIT1' | 'FIN_WAIT2' | 'TIME_WAIT'
+  | 'CLOSE' | 'CLOSE_WAIT' | 'LAST_ACK' | 'LISTEN' | 'CLOSING';
+
+/**
+ * Live TCP state of a socket, from struct tcp_info. Times in milliseconds
+ * (rtt, rttVariance and rto keep the kernel's microsecond precision as fractions).
+ */
+export interface TcpInfo {
+  /** The connection's TCP state. */
+  state: TcpState;
+  /** Smoothed round-trip time. */
+  rtt: number;
+  /** Round-trip time variance (the kernel's mdev). */
+  rttVariance: number;
+  /** Current retransmission timeout. */
+  rto: number;
+  /** Keepalive (or zero-window) probes sent and not answered so far; 0 once the peer answers. */
+  probes: number;
+  /** Exponential backoff of the retransmission timer. */
+  backoff: number;
+  /** Retransmission timeouts of the oldest unacknowledged segment so far (data in flight). */
+  retransmits: number;
+  /** Retransmissions over the connection's life. */
+  totalRetransmits: number;
+  /** Segments sent and not yet acknowledged. */
+  unacked: number;
+  /** Segments the kernel considers lost. */
+  lost: number;
+  /** Time since data was last sent. */
+  lastDataSent: number;
+  /** Time since data was last received. */
+  lastDataReceived: number;
+  /** Time since an ACK was last received. */
+  lastAckReceived: number;
+}
+
+/** What src/binding.cc exports. */
+export interface Binding {
+  /** Applies every option slot >= 0 to the socket in the fd slot; 0 or a negative errno in the result slot. */
+  set(): void;
+  /** Fills the option slots from the kernel for the socket in the fd slot; result slot as for set(). */
+  get(): void;
+  /** Shared scratch space for the values of one call (see src/binding.cc). */
+  slots: Int32Array;
+  /** Slot index of each value. */
+  layout: {
+    idle: number;
+    interval: number;
+    count: number;
+    userTimeout: number;
+    enabled: number;
+    failed: number;
+    fd: number;
+    result: number;
+  };
+  /** Kernel option names indexed by the number in the `failed` slot. */
+  optionNames: string[];
+  /** One getsockopt(TCP_INFO) on the socket in the fd slot into infoSlots; result slot as for set(). */
+  info(): void;
+  /** Reads another process's socket from outside (pidfd_getfd) into the option and info slots, if fd still is the socket with that inode; returns the failed call's name, or undefined. */
+  inspect(pid: number, fd: number, inode: number): string | undefined;
+  /** TCP_INFO fields of the last info() or inspect(), in kernel units. */
+  infoSlots: Uint32Array;
+  /** Index of each TCP_INFO field in infoSlots. */
+  infoLayout: {
+    state: number;
+    retransmits: number;
+    probes: number;
+    backoff: number;
+    rtoUs: number;
+    rttUs: number;
+    rttVarUs: number;
+    unacked: number;
+    lost: number;
+    totalRetrans: number;
+    lastDataSentMs: number;
+    lastDataRecvMs: number;
+    lastAckRecvMs: number;
+  };
+  /** TCP state names indexed by tcpi_state, from the system header. */
+  stateNames: string[];
+  /** True when a policy here refuses socket options, so every set reads what it changes first (see src/keepalive.h). */
+  restoresOnFailure: boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeGypBuild: (dir: string) => unknown = require('node-gyp-build');
+
+/** Platforms whose prebuilds ship: a missing binary there is an error, not a reason to fall back. */
+const NATIVE_PLATFORMS = new Set(['linux']);
+
+function load(): Binding | null {
+  // Only for the tests of the fallback path on Linux (test/core/fallback.test.ts).
+  if (process.env.TCP_KEEPALIVE_FORCE_FALLBACK === '1') return null;
+  // dist/core/native.js: the package is two folders up.
+  const packageDir = join(__dirname, '..', '..');
+  try {
+    return nodeGypBuild(packageDir) as Binding;
+  } catch (cause) {
+    if (!NATIVE_PLATFORMS.has(process.platform)) return null;
+    const target = `${process.platform}-${process.arch}`;
+    // Installed as a dependency it sits in node_modules; anywhere else it is a
+    // clone of the repository, which is built in place.
+    const installed = packageDir.split(sep).includes('node_modules');
+    const build = installed
+      ? 'npm explore tcp-keepalive -- npm run build:native'
+      : `npm run build (in ${packageDir}, the clone)`;
+    throw Object.assign(
+      new Error(
+        `tcp-keepalive: no prebuilt binary for ${target} (Node ${process.version}) and no local build in ${packageDir}. ` +
+          `Build it from source (needs python3, make and a C++ compiler) with: ${build}`,
+        { cause },
+      ),
+      { code: 'ERR_TCP_KEEPALIVE_NO_BINARY' },
+    );
+  }
+}
+
+/** The addon itself, or null where it is not loaded: only for the tests and benchmarks of this boundary. */
+export const rawBinding: Binding | null = load();
+
+/** Whether the native addon is loaded (everywhere on Linux); without it only Node's own API is there. */
+export const addonLoaded = rawBinding !== null;
+
+// Where the addon is not loaded, a stand-in with the same slots whose calls
+// throw ERR_TCP_KEEPALIVE_UNSUPPORTED. The public functions check
+// addonLoaded first, so these throws are a backstop, never the path a caller
+// normally meets; the hot path keeps no check of its own.
+function standIn(): Binding {
+  const refuse = (what: string) => (): never => {
+    throw unsupported(what);
+  };
+  return {
+    set: refuse('setting options natively'),
+    get: refuse('reading keepalive values back'),
+    info: refuse('reading TCP_INFO'),
+    inspect: refuse('inspecting another process'),
+    slots: new Int32Array(8),
+    layout: { idle: 0, interval: 1, count: 2, userTimeout: 3, enabled: 4, failed: 5, fd: 6, result: 7 },
+    optionNames: [],
+    infoSlots: new Uint32Array(13),
+    infoLayout: {
+      state: 0, retransmits: 1, probes: 2, backoff: 3, rtoUs: 4, rttUs: 5, rttVarUs: 6,
+      unacked: 7, lost: 8, totalRetrans: 9, lastDataSentMs: 10, lastDataRecvMs: 11, lastAckRecvMs: 12,
+    },
+    stateNames: [],
+    restoresOnFailure: false,
+  };
+}
+
+const addon = rawBinding ?? standIn();
+const { slots, infoSlots, optionNames, stateNames, infoLayout: F } = addon;
+const { idle: IDLE, interval: INTERVAL, count: COUNT, userTimeout: USER_TIMEOUT, enabled: ENABLED } = addon.layout;
+const { fd: FD, result: RESULT, failed: FAILED } = addon.layout;
+
+// The one detached check. Other code can detach the shared arrays
+// (structuredClone with transfer, ArrayBuffer.prototype.transfer): the
+// addon's memory stays safe (it owns it), but a detached view reads as empty
+// and writes go nowhere; the addon would find no fd (it clears the slot after
+// each call). Refused here first, with a coded error.
+function checkAttached(): void {
+  if (slots.length === 0 || infoSlots.length === 0) {
+    throw Object.assign(
+      new Error(
+        "tcp-keepalive: the addon's shared arrays were detached by other code (transferred with structuredClone or " +
+          'ArrayBuffer.prototype.transfer); no call can pass values to the addon any more in this thread',
+      ),
+      { code: 'ERR_TCP_KEEPALIVE_DETACHED' },
+    );
+  }
+}
+
+/** Sets every value >= 0 (kernel units) on the socket behind fd, or throws the kernel's refusal. */
+export function setOptions(fd: number, values: KernelValues): void {
+  slots[ENABLED] = values.enabled;
+  slots[IDLE] = values.idleSeconds;
+  slots[INTERVAL] = values.intervalSeconds;
+  slots[COUNT] = values.count;
+  slots[USER_TIMEOUT] = values.userTimeoutMs;
+  slots[FD] = fd;
+  checkAttached();
+  addon.set();
+  if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'setsockopt', optionNames[slots[FAILED]]);
+}
+
+/** Reads every option in force on the socket behind fd. */
+export function readOptions(fd: number): KeepAliveState {
+  slots[FD] = fd;
+  checkAttached();
+  addon.get();
+  if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'getsockopt', optionNames[slots[FAILED]]);
+  return optionsFromSlots();
+}
+
+/** One getsockopt(TCP_INFO) on the socket behind fd. */
+export function readTcpInfo(fd: number): TcpInfo {
+  slots[FD] = fd;
+  checkAttached();
+  addon.info();
+  if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'getsockopt', 'TCP_INFO');
+  return tcpInfoFromSlots();
+}
+
+/** Another process's socket, read from outside: its options and TCP_INFO, or the step that failed. */
+export type InspectedOptions = { keepAlive: KeepAliveState; tcpInfo: TcpInfo; error?: undefined } | { error: KeepAliveSystemError };
+
+/**
+ * Duplicates fd `fd` of process `pid` (pidfd_getfd), checks that it still is
+ * the socket with inode `inode`, and reads its options and TCP_INFO. A failure
+ * names its step as `syscall`: `readlink` with ESTALE means the number now
+ * holds another file, `pidfd_getfd` with EBADF that it was closed.
+ */
+export function inspectSocket(pid: number, fd: number, inode: number): InspectedOptions {
+  checkAttached();
+  const step = addon.inspect(pid, fd, inode);
+  if (step !== undefined) return { error: systemError(slots[RESULT], step, 'TCP socket') };
+  return { keepAlive: optionsFromSlots(), tcpInfo: tcpInfoFromSlots() };
+}
+
+/** The name of a tcpi_state number (as /proc/net/tcp lists it too), or the number in hex where it has none. */
+export function tcpStateName(state: number): string {
+  return stateNames[state] || state.toString(16).toUpperCase().padStart(2, '0');
+}
+
+// The one place slots turn into values.
+function optionsFromSlots(): KeepAliveState {
+  return {
+    enabled: slots[ENABLED] !== 0,
+    idle: slots[IDLE] * 1000,
+    interval: slots[INTERVAL] * 1000,
+    count: slots[COUNT],
+    userTimeout: slots[USER_TIMEOUT],
+  };
+}
+
+function tcpInfoFromSlots(): TcpInfo {
+  return {
+    state: (stateNames[infoSlots[F.state]] || `UNKNOWN(${infoSlots[F.state]})`) as TcpState,
+    rtt: infoSlots[F.rttUs] / 1000,
+    rttVariance: infoSlots[F.rttVarUs] / 1000,
+    rto: infoSlots[F.rtoUs] / 1000,
+    probes: infoSlots[F.probes],
+    backoff: infoSlots[F.backoff],
+    retransmits: infoSlots[F.retransmits],
+    totalRetransmits: infoSlots[F.totalRetrans],
+    unacked: infoSlots[F.unacked],
+    lost: infoSlots[F.lost],
+    lastDataSent: infoSlots[F.lastDataSentMs],
+    lastDataReceived: infoSlots[F.lastDataRecvMs],
+    lastAckReceived: infoSlots[F.lastAckRecvMs],
+  };
+}
