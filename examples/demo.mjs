@@ -37,11 +37,20 @@ function show(title, state) {
   console.log(`  TCP_KEEPINTVL     ${state.interval / 1000} s`);
   console.log(`  TCP_KEEPCNT       ${state.count}`);
   console.log(`  TCP_USER_TIMEOUT  ${state.userTimeout ? `${state.userTimeout} ms` : '0 (system behaviour)'}`);
-  // detectionTime follows the kernel's rules (with a user timeout the count is not consulted).
+  // detectionTime follows the kernel's rules: with a user timeout the count is
+  // not consulted, the kernel gives up at the first probe tick past it.
   const worst = detectionTime({ ...state, enabled: true });
+  const byCount = state.idle + state.interval * state.count;
+  const rule =
+    worst.idleBy !== 'user-timeout'
+      ? 'idle + interval x count'
+      : worst.idle < byCount
+        ? 'the user timeout cuts the probes short'
+        : worst.idle > byCount
+          ? 'the user timeout outlasts the count: the kernel keeps probing past it'
+          : 'the user timeout and the count end together';
   // Linux timers fire up to 1/8 late, never early.
-  const detection =
-    `${duration(worst.idle)} (${worst.idleBy === 'user-timeout' ? 'the user timeout cuts the probes short' : 'idle + interval x count'}), up to 1/8 later`;
+  const detection = `${duration(worst.idle)} (${rule}), up to 1/8 later`;
   console.log(
     state.enabled
       ? `  an idle connection to a silent dead peer fails with ETIMEDOUT after ${detection}`

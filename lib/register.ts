@@ -70,7 +70,8 @@ function fromEnvironment(): void {
     // 9: Node's own exit code for an invalid argument.
     process.exit(9);
   }
-  if (settings.kind === 'on') configure(settings.options);
+  // Already in the kernel's units: no second parse.
+  if (settings.kind === 'on') load().setPreloadValues(settings.values);
 }
 
 if (owner.configure === configureHere) fromEnvironment();

@@ -1,9 +1,9 @@
 // tcp-keepalive explain: the timeline of probes for given settings, or the
 // settings that meet a detection budget (--detect-within), with lines to paste.
-import { RTO_MIN_MS, TIMER_SLACK, toKernelValues } from '../core/options.js';
+import { toKernelValues } from '../core/options.js';
 import { NAT_IDLE_SHARE, keepAliveFor, type ChosenKeepAlive, type DetectionBudget } from '../kernel-view/detection-budget.js';
-import { detectionTime, type DetectionTime } from '../kernel-view/system.js';
-import { duration, seconds } from './format.js';
+import { RTO_MIN_MS, TIMER_SLACK, detectionTime, type DetectionTime } from '../kernel-view/detection-time.js';
+import { formatDuration, formatSeconds } from './format.js';
 import { EXIT, UsageError, asUsage, option, type Values } from './usage.js';
 
 export function explainCommand(values: Values, json: boolean): number {
@@ -25,17 +25,17 @@ export function explainCommand(values: Values, json: boolean): number {
   }
   const s = detection.settings;
   console.log(
-    `idle ${seconds(s.idle)}, interval ${seconds(s.interval)}, count ${s.count}, ` +
-      `${s.userTimeout > 0 ? `user timeout ${seconds(s.userTimeout)}` : 'no user timeout'}:`,
+    `idle ${formatSeconds(s.idle)}, interval ${formatSeconds(s.interval)}, count ${s.count}, ` +
+      `${s.userTimeout > 0 ? `user timeout ${formatSeconds(s.userTimeout)}` : 'no user timeout'}:`,
   );
   console.log(
-    `a peer that vanishes without a word is declared dead ${duration(detection.idle!)} after its last packet ` +
-      `(${detection.idleBy === 'user-timeout' ? 'the user timeout cuts the probes short' : 'idle + interval x count'}; timers may fire up to 1/8 late).\n`,
+    `a peer that vanishes without a word is declared dead ${formatDuration(detection.idle!)} after its last packet ` +
+      `(${idleRule(detection)}; timers may fire up to 1/8 late).\n`,
   );
-  for (const event of timeline) console.log(`  ${seconds(event.at).padStart(10)}  ${event.what}`);
+  for (const event of timeline) console.log(`  ${formatSeconds(event.at).padStart(10)}  ${event.what}`);
   console.log(`\n${bar(timeline, detection.idle!)}`);
   console.log(
-    `\nWith data in flight keepalive is silent; the connection is dropped after ${duration(detection.dataInFlight)} ` +
+    `\nWith data in flight keepalive is silent; the connection is dropped after ${formatDuration(detection.dataInFlight)} ` +
       `(${detection.dataInFlightBy === 'user-timeout' ? 'the user timeout' : `tcp_retries2 = ${s.retries2}`}).`,
   );
   return EXIT.ok;
@@ -72,39 +72,59 @@ function budgetCommand(values: Values, json: boolean): number {
   }
   const schedule = chosen.userTimeout;
   console.log(
-    `To notice a vanished peer within ${duration(budget.detectWithin)}` +
-      `${natIdle === undefined ? '' : ` and keep a NAT that forgets idle connections after ${duration(natIdle)}`}:\n` +
-      `  idle ${seconds(chosen.idle)}, interval ${seconds(chosen.interval)}, count ${chosen.count}, user timeout ${seconds(chosen.userTimeout)}\n`,
+    `To notice a vanished peer within ${formatDuration(budget.detectWithin)}` +
+      `${natIdle === undefined ? '' : ` and keep a NAT that forgets idle connections after ${formatDuration(natIdle)}`}:\n` +
+      `  idle ${formatSeconds(chosen.idle)}, interval ${formatSeconds(chosen.interval)}, count ${chosen.count}, user timeout ${formatSeconds(chosen.userTimeout)}\n`,
   );
   console.log('Why:');
   console.log(
-    `  - ${seconds(schedule)} of schedule: (${duration(budget.detectWithin)} - ${RTO_MIN_MS} ms) / (9/8), in whole seconds. Linux timers fire up to 1/8 late,\n` +
+    `  - ${formatSeconds(schedule)} of schedule: (${formatDuration(budget.detectWithin)} - ${RTO_MIN_MS} ms) / (9/8), in whole seconds. Linux timers fire up to 1/8 late,\n` +
       `    and with data in flight the user timeout counts from the first retransmission, one RTO (${RTO_MIN_MS} ms and the round trip) after the data.`,
   );
   console.log(
-    `  - Idle connection: ${chosen.count === 1 ? `1 probe after ${seconds(chosen.idle)} of silence` : `${chosen.count} probes, the first after ${seconds(chosen.idle)} of silence, then every ${seconds(chosen.interval)}`};\n` +
-      `    the user timeout ends it at the probe tick at ${seconds(detection.idle!)}, at the latest ${seconds(detection.idleWorst!)}.`,
+    `  - Idle connection: ${chosen.count === 1 ? `1 probe after ${formatSeconds(chosen.idle)} of silence` : `${chosen.count} probes, the first after ${formatSeconds(chosen.idle)} of silence, then every ${formatSeconds(chosen.interval)}`};\n` +
+      `    the user timeout ends it at the probe tick at ${formatSeconds(detection.idle!)}, at the latest ${formatSeconds(detection.idleWorst!)}.`,
   );
   console.log(
-    `  - Data in flight (keepalive is silent then): the user timeout ends it after ${seconds(detection.dataInFlight)}, ` +
-      `at the latest ${seconds(detection.dataInFlightWorst)}.`,
+    `  - Data in flight (keepalive is silent then): the user timeout ends it after ${formatSeconds(detection.dataInFlight)}, ` +
+      `at the latest ${formatSeconds(detection.dataInFlightWorst)}.`,
   );
   console.log(
     chosen.count >= 3
       ? `  - ${chosen.count} probes: one or two lost probes do not end a live connection.`
-      : `  - Only ${chosen.count} probe${chosen.count === 1 ? '' : 's'} fit this budget: a lost probe can end a live connection; 4.7 s allows 3.`,
+      : `  - Only ${plural(chosen.count, 'probe')} fit this budget: a lost probe can end a live connection; 4.7 s allows 3.`,
   );
   if (natIdle !== undefined) {
     console.log(
-      `  - NAT: idle and interval are at most ${NAT_IDLE_SHARE * 100} % of ${duration(natIdle)}, so a probe goes out at the latest ` +
-        `after ${seconds(Math.ceil(Math.max(chosen.idle, chosen.interval) * TIMER_SLACK))} of silence and refreshes the entry in time.`,
+      `  - NAT: idle and interval are at most ${NAT_IDLE_SHARE * 100} % of ${formatDuration(natIdle)}, so a probe goes out at the latest ` +
+        `after ${formatSeconds(Math.ceil(Math.max(chosen.idle, chosen.interval) * TIMER_SLACK))} of silence and refreshes the entry in time.`,
     );
   }
   console.log('');
-  for (const event of timeline) console.log(`  ${seconds(event.at).padStart(10)}  ${event.what}`);
+  for (const event of timeline) console.log(`  ${formatSeconds(event.at).padStart(10)}  ${event.what}`);
   console.log(`\n${bar(timeline, detection.idle!)}`);
   console.log(`\nPaste one of:\n  ${paste.environment}\n  ${paste.code}\n  ${paste.values}`);
   return EXIT.ok;
+}
+
+// What decides when an idle connection to a dead peer is dropped. With a
+// user timeout the kernel does not consult count at all (tcp_keepalive_timer):
+// it gives up at the first probe tick at or after the user timeout, which can
+// come before count probes or after them.
+function idleRule(detection: DetectionTime): string {
+  const { idle, interval, count } = detection.settings;
+  if (detection.idleBy !== 'user-timeout') return 'idle + interval x count';
+  const probes = Math.round((detection.idle! - idle) / interval);
+  const byCount = idle + interval * count;
+  if (detection.idle! < byCount) return `the user timeout cuts the probes short: ${plural(probes, 'probe')}, not the ${count} the count allows`;
+  if (detection.idle! > byCount) {
+    return `the user timeout outlasts the count: with a user timeout the kernel ignores count and keeps probing until it has passed, ${plural(probes, 'probe')}, not ${count}`;
+  }
+  return 'the user timeout passes at the last probe tick the count allows: both end together';
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 // 30000 -> 30 (seconds, the environment's bare unit) or 1500 -> 1500ms.
@@ -144,5 +164,5 @@ function bar(events: TimelineEvent[], end: number): string {
   for (const event of events.slice(1, -1)) cells[Math.round((event.at / end) * width)] = '|';
   cells[0] = '0';
   cells[width] = 'X';
-  return `  ${cells.join('')}\n  0${' '.repeat(width - 1)}${seconds(end)}`;
+  return `  ${cells.join('')}\n  0${' '.repeat(width - 1)}${formatSeconds(end)}`;
 }

@@ -1,7 +1,7 @@
 // Times as a person reads them, for every command's text output.
 
 /** Milliseconds as a person reads them: `30 s`, `5 min 50 s`, `1.5 s`. */
-export function duration(ms: number): string {
+export function formatDuration(ms: number): string {
   const total = Math.round(ms / 1000);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
@@ -10,6 +10,7 @@ export function duration(ms: number): string {
   return ms % 1000 === 0 || total >= 60 ? text : `${Number((ms / 1000).toFixed(3))} s`;
 }
 
-export function seconds(ms: number): string {
+/** Milliseconds as seconds with up to three decimals: `30 s`, `1.024 s`. */
+export function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }

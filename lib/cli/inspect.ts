@@ -1,14 +1,14 @@
 // tcp-keepalive inspect <pid>: every TCP socket of a running process, read
 // from outside it, as a table or JSON.
-import { cut } from '../integrations/environment.js';
 import { PID_MAX_LIMIT, inspectProcess, processOf, type InspectedSocket } from '../kernel-view/inspect.js';
-import { seconds } from './format.js';
+import { truncate } from '../core/parse.js';
+import { formatSeconds } from './format.js';
 import { EXIT, UsageError } from './usage.js';
 
 export function inspectCommand(pidText: string, json: boolean): number {
-  if (!/^\d+$/.test(pidText) || /^0+$/.test(pidText)) throw new UsageError(`inspect: '${cut(pidText)}' is not a process id`);
+  if (!/^\d+$/.test(pidText) || /^0+$/.test(pidText)) throw new UsageError(`inspect: '${truncate(pidText)}' is not a process id`);
   const given = Number(pidText);
-  if (given > PID_MAX_LIMIT) throw new UsageError(`inspect: ${cut(pidText)} is past the kernel's process ids (at most ${PID_MAX_LIMIT})`);
+  if (given > PID_MAX_LIMIT) throw new UsageError(`inspect: ${truncate(pidText)} is past the kernel's process ids (at most ${PID_MAX_LIMIT})`);
   // A thread id stands for its process; say so rather than list another id's sockets silently.
   const { process: pid, thread } = processOf(given);
   const sockets = inspectProcess(pid);
@@ -38,10 +38,10 @@ function row(socket: InspectedSocket): string[] {
     socket.state,
     address(socket.local),
     address(socket.remote),
-    k ? (k.enabled ? `on ${seconds(k.idle)}/${seconds(k.interval)}/${k.count}` : 'off') : `? ${socket.error?.code ?? ''}`,
+    k ? (k.enabled ? `on ${formatSeconds(k.idle)}/${formatSeconds(k.interval)}/${k.count}` : 'off') : `? ${socket.error?.code ?? ''}`,
     k ? (k.userTimeout > 0 ? `${k.userTimeout} ms` : '-') : '?',
-    socket.timer.kind === 'none' ? '-' : `${socket.timer.kind} ${seconds(socket.timer.expiresIn)}`,
+    socket.timer.kind === 'none' ? '-' : `${socket.timer.kind} ${formatSeconds(socket.timer.expiresIn)}`,
     socket.tcpInfo ? String(socket.tcpInfo.probes) : '?',
-    socket.tcpInfo ? seconds(socket.tcpInfo.lastDataReceived) : '?',
+    socket.tcpInfo ? formatSeconds(socket.tcpInfo.lastDataReceived) : '?',
   ];
 }

@@ -1,6 +1,6 @@
 // What every command shares: exit codes, the help texts, and how a bad
 // argument becomes a usage error (exit 2) in the command line's own terms.
-import { parseDuration, parseWholeNumber } from '../integrations/environment.js';
+import { parseDuration, parseWholeNumber } from '../core/parse.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, permission: 3 } as const;
 

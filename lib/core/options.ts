@@ -42,12 +42,7 @@ export interface KernelValues {
 export const MAX_KEEPALIVE_SECONDS = 32767;
 export const MAX_COUNT = 127;
 export const MAX_USER_TIMEOUT_MS = 2147483647;
-// Kernel timing: include/net/tcp.h TCP_RTO_MIN; Linux timers fire late, never
-// early, by at most 1/8 of their length (the timer wheel's granularity at each
-// level, kernel/time/timer.c).
-export const RTO_MIN_MS = 200;
-export const TIMER_SLACK = 9 / 8;
-const KNOWN = 'enabled, idle, interval, count, userTimeout, sticky';
+const OPTION_KEYS = 'enabled, idle, interval, count, userTimeout, sticky';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -79,7 +74,7 @@ export function toKernelValues(options: unknown, into?: KernelValues): KernelVal
       case 'userTimeout': own |= 16; break;
       case 'sticky': own |= 32; break;
       default:
-        throw invalidArgValue(`options.${key}`, `is not a keepalive option (known: ${KNOWN})`, given[key]);
+        throw invalidArgValue(`options.${key}`, `is not a keepalive option (known: ${OPTION_KEYS})`, given[key]);
     }
   }
   const enabled = own & 1 ? given.enabled : undefined;
@@ -91,8 +86,8 @@ export function toKernelValues(options: unknown, into?: KernelValues): KernelVal
   return fill(
     into,
     optionalBoolean(enabled, 'options.enabled') === false ? 0 : 1,
-    seconds(idle, 'options.idle'),
-    seconds(interval, 'options.interval'),
+    wholeSeconds(idle, 'options.idle'),
+    wholeSeconds(interval, 'options.interval'),
     integer(count, 'options.count', 1, MAX_COUNT),
     integer(userTimeout, 'options.userTimeout', 0, MAX_USER_TIMEOUT_MS),
     tristate(optionalBoolean(sticky, 'options.sticky')),
@@ -131,7 +126,7 @@ function optionalBoolean(value: unknown, name: string): boolean | undefined {
 
 // The kernel counts idle and interval in whole seconds; rounding a caller's
 // 1500 ms silently would change when a dead peer is noticed, so refuse it.
-function seconds(value: unknown, name: string): number {
+function wholeSeconds(value: unknown, name: string): number {
   if (value === undefined) return -1;
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   if (!(value >= 1000 && value <= MAX_KEEPALIVE_SECONDS * 1000 && value % 1000 === 0)) {

@@ -25,7 +25,8 @@ export { EnvironmentError, readEnvironment } from './environment.js';
 /** What `configure` accepts: the keepalive options (ms), plus `sticky` (default `true` here). */
 export type PreloadOptions = Omit<KeepAliveOptions, 'enabled'>;
 
-// Validated and converted once; every socket gets the same kernel values.
+// Validated and converted once (from the environment, or configure's
+// options); every socket gets the same kernel values.
 let options: KernelValues | null = null;
 let installed = false;
 
@@ -34,15 +35,21 @@ let sockets: Sockets | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = (): Sockets => (sockets ??= require('./preload-sockets.js') as Sockets);
 
-/** The options sockets get from now on; `null` stops configuring new sockets. */
+/** configure(): the options sockets get from now on (sticky unless they say not); `null` stops configuring new sockets. */
 export function setPreloadOptions(next: PreloadOptions | null): void {
   if (next === null) {
     options = null;
     return;
   }
   // Validated here, once, so a bad value fails the caller, not a subscriber.
-  toKernelValues(next);
-  options = toKernelValues({ ...next, sticky: next.sticky ?? true });
+  const values = toKernelValues(next);
+  if (values.sticky === -1) values.sticky = 1;
+  setPreloadValues(values);
+}
+
+/** The kernel values sockets get from now on, as the environment gives them (lib/integrations/environment.ts). */
+export function setPreloadValues(values: KernelValues): void {
+  options = values;
   if (!installed) install();
   installed = true;
 }

@@ -1,7 +1,7 @@
 // keepAliveFor: settings chosen from what a user needs ("notice a vanished
 // peer within 30 s", "keep the NAT's entry alive") rather than four knobs.
-// It turns the kernel's rules in lib/kernel-view/system.ts (detectionTime)
-// around:
+// It turns the kernel's rules in lib/kernel-view/detection-time.ts
+// (detectionTime) around:
 //
 //   T = floor((detectWithin - RTO_MIN) / (9/8)), in whole seconds
 //   idle + interval x count = T, userTimeout = T (so both paths agree)
@@ -17,7 +17,8 @@
 //   (measured: T = 6 s gave ETIMEDOUT 6.55 s after the data was sent).
 // Both are <= detectWithin by construction.
 import { invalidArgType, invalidArgValue, outOfRange } from '../core/errors.js';
-import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, RTO_MIN_MS, TIMER_SLACK, optionalInteger } from '../core/options.js';
+import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, optionalInteger } from '../core/options.js';
+import { RTO_MIN_MS, TIMER_SLACK } from './detection-time.js';
 
 /** What `keepAliveFor` takes. Times in milliseconds. */
 export interface DetectionBudget {
@@ -55,7 +56,7 @@ export interface ChosenKeepAlive {
 export const DEFAULT_PROBES = 3;
 /** Idle (and interval) at most this share of natIdle: 9/8 of it, the latest a probe goes out, is 90 %. */
 export const NAT_IDLE_SHARE = 0.8;
-const KNOWN = 'detectWithin, natIdle, probes';
+const BUDGET_KEYS = ['detectWithin', 'natIdle', 'probes'];
 
 /** The smallest `detectWithin` that leaves room for `probes` probes 1 s apart after 1 s idle. */
 export function smallestBudget(probes: number): number {
@@ -70,7 +71,24 @@ export function smallestBudget(probes: number): number {
  * a budget that is malformed or cannot hold.
  */
 export function keepAliveFor(budget: DetectionBudget): ChosenKeepAlive {
-  const { detectWithin, natIdle, probes } = readBudget(budget);
+  const chosen = scheduleFor(budget);
+  return { idle: chosen.idleSeconds * 1000, interval: chosen.intervalSeconds * 1000, count: chosen.count, userTimeout: chosen.userTimeoutMs };
+}
+
+/** keepAliveFor's choice in the kernel's units: whole seconds, and ms for the user timeout. */
+export interface Schedule {
+  idleSeconds: number;
+  intervalSeconds: number;
+  count: number;
+  userTimeoutMs: number;
+}
+
+/**
+ * keepAliveFor in the kernel's units, for the preload, which takes them to
+ * the kernel as they are (no round trip through milliseconds).
+ */
+export function scheduleFor(budget: DetectionBudget): Schedule {
+  const { detectWithin, natIdle, probes } = validateBudget(budget);
   const wanted = probes ?? DEFAULT_PROBES;
   // Whole seconds of schedule that fit the budget on both paths.
   const total = Math.floor((detectWithin - RTO_MIN_MS) / TIMER_SLACK / 1000);
@@ -98,16 +116,16 @@ export function keepAliveFor(budget: DetectionBudget): ChosenKeepAlive {
   // probes for the same worst case.
   const probeCount = Math.min(MAX_COUNT, Math.max(count, Math.floor((total - idle) / interval)));
   const schedule = idle + probeCount * interval;
-  return { idle: idle * 1000, interval: interval * 1000, count: probeCount, userTimeout: schedule * 1000 };
+  return { idleSeconds: idle, intervalSeconds: interval, count: probeCount, userTimeoutMs: schedule * 1000 };
 }
 
-function readBudget(budget: unknown): { detectWithin: number; natIdle: number | undefined; probes: number | undefined } {
+function validateBudget(budget: unknown): { detectWithin: number; natIdle: number | undefined; probes: number | undefined } {
   if (typeof budget !== 'object' || budget === null || Array.isArray(budget)) {
     throw invalidArgType('budget', 'an object with detectWithin', budget);
   }
   const given = budget as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (!KNOWN.split(', ').includes(key)) throw invalidArgValue(`budget.${key}`, `is not a budget option (known: ${KNOWN})`, given[key]);
+    if (!BUDGET_KEYS.includes(key)) throw invalidArgValue(`budget.${key}`, `is not a budget option (known: ${BUDGET_KEYS.join(', ')})`, given[key]);
   }
   const detectWithin = optionalInteger(given.detectWithin, 'budget.detectWithin', smallestBudget(1), MAX_USER_TIMEOUT_MS, 'ms');
   const natIdle = optionalInteger(given.natIdle, 'budget.natIdle', Math.ceil(1000 / NAT_IDLE_SHARE), MAX_USER_TIMEOUT_MS, 'ms');

@@ -39,6 +39,23 @@ describe('tcp-keepalive defaults / explain', () => {
     expect(parsed.timeline.map((event) => event.at)).toEqual([0, 1_000, 2_000, 3_000, 4_000]);
   });
 
+  it('explain says what a user timeout does to the probes: cuts them short, outlasts the count, or ends with it', async () => {
+    // idle 10 s, interval 5 s, count 3: idle + interval x count = 25 s.
+    const said = async (userTimeout: string): Promise<string> => {
+      const result = await cli(['explain', '--idle', '10s', '--interval', '5s', '--count', '3', '--user-timeout', userTimeout]);
+      expect(result.code, explain(result)).toBe(0);
+      return result.stdout;
+    };
+    const short = await said('12s');
+    expect(short).toContain('declared dead 15 s after its last packet (the user timeout cuts the probes short: 1 probe, not the 3 the count allows');
+    expect(short.match(/keepalive probe \d: no answer/g)).toHaveLength(1);
+    const long = await said('40s');
+    expect(long).toContain('declared dead 40 s after its last packet (the user timeout outlasts the count');
+    expect(long).toContain('keeps probing until it has passed, 6 probes, not 3');
+    expect(long.match(/keepalive probe \d: no answer/g)).toHaveLength(6);
+    expect(await said('25s')).toContain('declared dead 25 s after its last packet (the user timeout passes at the last probe tick the count allows: both end together');
+  });
+
   it('explain --detect-within: the chosen values, why, the timeline and the lines to paste; --json the same', async () => {
     const text = await cli(['explain', '--detect-within', '30s', '--nat-idle', '350s']);
     expect(text.code, explain(text)).toBe(0);

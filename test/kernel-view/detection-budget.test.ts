@@ -5,7 +5,6 @@
 // every timer 1/8 late; and a real socket takes and reads back each choice.
 import { describe, expect, it } from 'vitest';
 import { detectionTime, getKeepAlive, keepAliveFor, setKeepAlive } from '../../lib/index.js';
-import { readEnvironment } from '../../lib/integrations/environment.js';
 import { connectedPair } from '../helpers/sockets.js';
 
 const SECOND = 1000;
@@ -144,33 +143,5 @@ describe('keepAliveFor', () => {
     setKeepAlive(client, { ...keepAliveFor({ detectWithin: 30_000 }), sticky: true });
     client.setKeepAlive(true, 60_000); // Node's own call, as a client library makes it
     expect(getKeepAlive(client)).toEqual({ enabled: true, idle: 8_000, interval: 6_000, count: 3, userTimeout: 26_000 });
-  });
-});
-
-describe('the budget in the environment (tcp-keepalive/register)', () => {
-  it('TCP_KEEPALIVE_DETECT_WITHIN (seconds, or with a unit), NAT_IDLE and PROBES give keepAliveFor\'s choice', () => {
-    expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '30' })).toEqual({ kind: 'on', options: keepAliveFor({ detectWithin: 30_000 }) });
-    expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '2min', TCP_KEEPALIVE_NAT_IDLE: '350s', TCP_KEEPALIVE_PROBES: '4' })).toEqual({
-      kind: 'on',
-      options: keepAliveFor({ detectWithin: 120_000, natIdle: 350_000, probes: 4 }),
-    });
-    expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '8000ms', TCP_KEEPALIVE_STICKY: 'off' })).toEqual({
-      kind: 'on',
-      options: { ...keepAliveFor({ detectWithin: 8_000 }), sticky: false },
-    });
-    expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '30', KEEPALIVE: 'off' })).toEqual({ kind: 'off' });
-  });
-
-  it.each([
-    [{ TCP_KEEPALIVE_DETECT_WITHIN: '2' }, /TCP_KEEPALIVE_DETECT_WITHIN="2" is not valid: it must be an integer >= 2450/],
-    [{ TCP_KEEPALIVE_DETECT_WITHIN: '0x10' }, /TCP_KEEPALIVE_DETECT_WITHIN="0x10" is not valid: it must be a whole number of seconds/],
-    [{ TCP_KEEPALIVE_DETECT_WITHIN: '1e4' }, /is not valid/],
-    [{ TCP_KEEPALIVE_DETECT_WITHIN: '30', TCP_KEEPALIVE_NAT_IDLE: '1' }, /TCP_KEEPALIVE_NAT_IDLE="1" is not valid: it must be an integer >= 1250/],
-    [{ TCP_KEEPALIVE_DETECT_WITHIN: '4', TCP_KEEPALIVE_PROBES: '3' }, /TCP_KEEPALIVE_DETECT_WITHIN="4" is not valid: it must be >= 4700 for 3 probes/],
-    [{ TCP_KEEPALIVE_DETECT_WITHIN: '30', KEEPIDLE: '10' }, /chooses idle, interval, count and user timeout itself: unset KEEPIDLE/],
-    [{ TCP_KEEPALIVE_NAT_IDLE: '350' }, /TCP_KEEPALIVE_NAT_IDLE is set without TCP_KEEPALIVE_DETECT_WITHIN/],
-    [{ TCP_KEEPALIVE_DETECT_WITHIN: 'x'.repeat(100_000) }, /^TCP_KEEPALIVE_DETECT_WITHIN="x{37}\.\.\." is not valid/],
-  ])('%o is refused with one line naming the variable', (env, message) => {
-    expect(() => readEnvironment(env)).toThrow(expect.objectContaining({ code: 'ERR_TCP_KEEPALIVE_ENV', message: expect.stringMatching(message) }));
   });
 });

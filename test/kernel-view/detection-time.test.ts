@@ -1,22 +1,8 @@
-// detectionTime and systemDefaults: the kernel's rules as formulas, checked on
-// known values here and against the measured network scenarios in test/network.
+// detectionTime: the kernel's rules as formulas, checked on known values here
+// and against the measured network scenarios in test/network.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { detectionTime, setKeepAlive, systemDefaults } from '../../lib/index.js';
 import { connectedPair } from '../helpers/sockets.js';
-
-const sysctl = (name: string): number => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8'));
-
-describe('systemDefaults', () => {
-  it('reads this namespace\'s sysctls, in the units of the rest of the API', () => {
-    expect(systemDefaults()).toEqual({
-      idle: sysctl('tcp_keepalive_time') * 1000,
-      interval: sysctl('tcp_keepalive_intvl') * 1000,
-      count: sysctl('tcp_keepalive_probes'),
-      retries2: sysctl('tcp_retries2'),
-    });
-  });
-});
 
 describe('detectionTime', () => {
   it('Linux defaults: 2 h 11 min 15 s idle, 924.6 s with data in flight', () => {
