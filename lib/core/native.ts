@@ -70,7 +70,7 @@ export interface TcpInfo {
 }
 
 /** What src/binding.cc exports. */
-export interface Binding {
+interface Binding {
   /** Applies every option slot >= 0 to the socket in the fd slot; 0 or a negative errno in the result slot. */
   set(): void;
   /** Fills the option slots from the kernel for the socket in the fd slot; result slot as for set(). */
@@ -237,7 +237,7 @@ export function readTcpInfo(fd: number): TcpInfo {
 }
 
 /** Another process's socket, read from outside: its options and TCP_INFO, or the step that failed. */
-export type InspectedOptions = { keepAlive: KeepAliveState; tcpInfo: TcpInfo; error?: undefined } | { error: KeepAliveSystemError };
+type InspectedOptions = { keepAlive: KeepAliveState; tcpInfo: TcpInfo; error?: undefined } | { error: KeepAliveSystemError };
 
 /**
  * Duplicates fd `fd` of process `pid` (pidfd_getfd), checks that it still is

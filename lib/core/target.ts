@@ -17,10 +17,10 @@ interface Handle {
  */
 export const PENDING = -1;
 
-export type Target = Socket | Server;
+type Target = Socket | Server;
 
 /** The name the public functions give their first argument in errors. */
-export const TARGET = 'target';
+const TARGET = 'target';
 
 /**
  * Returns the target's fd, or PENDING for a socket that will get its final fd

@@ -7,7 +7,7 @@
 // and 30 seconds in the kernel, with no round trip through milliseconds.
 import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, type KernelValues } from '../core/options.js';
 import { parseDuration, parseWholeNumber, truncate } from '../core/parse.js';
-import { scheduleFor } from '../kernel-view/detection-budget.js';
+import { scheduleFor, type Schedule } from '../kernel-view/detection-budget.js';
 
 /** One variable the preload reads: its names (namespaced first), the kernel value it sets (in the kernel's unit) and its range. */
 interface Variable {
@@ -42,7 +42,7 @@ export const VARIABLE_NAMES: readonly string[] = [
 ];
 
 /** What the environment asks for: nothing, "leave sockets alone", or values for every socket (sticky unless it says off). */
-export type EnvironmentSettings = { kind: 'unset' } | { kind: 'off' } | { kind: 'on'; values: KernelValues };
+type EnvironmentSettings = { kind: 'unset' } | { kind: 'off' } | { kind: 'on'; values: KernelValues };
 
 /** A bad variable, with the one line the preload prints before it exits. */
 export class EnvironmentError extends Error {
@@ -91,7 +91,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): EnvironmentSettings {
 
 // TCP_KEEPALIVE_DETECT_WITHIN (+ NAT_IDLE, PROBES): the schedule keepAliveFor
 // chooses, in the kernel's units, or an EnvironmentError with its reason.
-function budgetFromEnvironment(env: NodeJS.ProcessEnv): ReturnType<typeof scheduleFor> {
+function budgetFromEnvironment(env: NodeJS.ProcessEnv): Schedule {
   const time = (name: string): number | undefined => {
     if (!present(env[name])) return undefined;
     const ms = parseDuration(env[name]!, 's');

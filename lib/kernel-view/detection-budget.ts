@@ -53,13 +53,13 @@ export interface ChosenKeepAlive {
 }
 
 /** Probes preferred when the caller does not say: one lost probe must not end a live connection. */
-export const DEFAULT_PROBES = 3;
+const DEFAULT_PROBES = 3;
 /** Idle (and interval) at most this share of natIdle: 9/8 of it, the latest a probe goes out, is 90 %. */
 export const NAT_IDLE_SHARE = 0.8;
 const BUDGET_KEYS = ['detectWithin', 'natIdle', 'probes'];
 
 /** The smallest `detectWithin` that leaves room for `probes` probes 1 s apart after 1 s idle. */
-export function smallestBudget(probes: number): number {
+function smallestBudget(probes: number): number {
   return Math.ceil((probes + 1) * 1000 * TIMER_SLACK + RTO_MIN_MS);
 }
 

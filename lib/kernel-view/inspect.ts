@@ -58,7 +58,7 @@ export function inspectProcess(pid: number): InspectedSocket[] {
 }
 
 /** What /proc/<id>/status says of a process or thread id. */
-export interface ProcessIdentity {
+interface ProcessIdentity {
   /** The process (thread group) the id belongs to: the id itself, unless it is a thread's. */
   process: number;
   /** The id is a thread of `process`, not the process itself. */
