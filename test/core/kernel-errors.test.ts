@@ -13,7 +13,7 @@ import { requireOrSkip } from '../helpers/prerequisites.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcp-keepalive-seccomp-'));
 const launcher = join(dir, 'seccomp-deny');
-const child = join(__dirname, '..', 'helpers', 'refused-option-child.cjs');
+const child = join(__dirname, '..', 'fixtures', 'refused-option-child.cjs');
 const compiler = spawnSync('cc', ['--version']).status === 0 ? null : 'no C compiler (cc) to build the seccomp launcher';
 const skip = requireOrSkip('kernel refusals', compiler);
 
@@ -39,7 +39,7 @@ const custom = { idle: 5_000, interval: 2_000, count: 3, userTimeout: 4_000 };
 
 describe.skipIf(skip)('options the kernel refuses', () => {
   beforeAll(() => {
-    execFileSync('cc', ['-Wall', '-Wextra', '-O2', '-o', launcher, join(__dirname, '..', 'helpers', 'seccomp-deny.c')]);
+    execFileSync('cc', ['-Wall', '-Wextra', '-O2', '-o', launcher, join(__dirname, '..', 'fixtures', 'seccomp-deny.c')]);
   });
 
   it('without a policy, sets take the fast path (no reads before writes)', () => {

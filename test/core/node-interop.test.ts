@@ -2,7 +2,6 @@
 // kernel: the values libuv hard-codes, and the reset users hit with http.Agent.
 import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
-import http from 'node:http';
 import net from 'node:net';
 import { getKeepAlive, setKeepAlive } from '../../lib/index.js';
 import { connectedPair, listen, portOf, systemDefaults, track, LOOPBACK } from '../helpers/sockets.js';
@@ -45,24 +44,4 @@ describe("Node's socket.setKeepAlive, reported faithfully", () => {
     expect(getKeepAlive(socket)).toMatchObject({ enabled: true, idle: 20_000, interval: 5_000, count: 2 });
   });
 
-  it("net.createServer({ keepAlive }): values set once on the listener win over Node's per-accept values", async () => {
-    const server = await listen(4, { keepAlive: true, keepAliveInitialDelay: 3_000 });
-    setKeepAlive(server, { idle: 30_000, interval: 7_000, count: 4, userTimeout: 9_000 });
-    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-    track(net.connect(portOf(server), LOOPBACK[4]));
-    const [socket] = await accepted;
-    expect(getKeepAlive(socket)).toEqual({ enabled: true, idle: 30_000, interval: 7_000, count: 4, userTimeout: 9_000 });
-  });
-
-  it('http.createServer({ keepAlive }) the same', async () => {
-    const server = track(http.createServer({ keepAlive: true, keepAliveInitialDelay: 3_000 }, (_req, res) => res.end()));
-    server.listen(0, LOOPBACK[4]);
-    await once(server, 'listening');
-    setKeepAlive(server, { idle: 20_000, interval: 6_000, count: 2 });
-    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-    track(net.connect(portOf(server), LOOPBACK[4]));
-    const [socket] = await accepted;
-    track(socket);
-    expect(getKeepAlive(socket)).toMatchObject({ enabled: true, idle: 20_000, interval: 6_000, count: 2 });
-  });
 });

@@ -1,10 +1,8 @@
 // setKeepAlive and getKeepAlive on real loopback connections: every option goes
 // through the kernel and comes back, over IPv4 and IPv6, on both ends.
 import { describe, expect, it } from 'vitest';
-import { once } from 'node:events';
-import net from 'node:net';
 import { getKeepAlive, setKeepAlive, type KeepAliveState } from '../../lib/index.js';
-import { connectedPair, listen, portOf, roundTrip, systemDefaults, track, LOOPBACK, type Family } from '../helpers/sockets.js';
+import { connectedPair, roundTrip, systemDefaults, type Family } from '../helpers/sockets.js';
 
 describe.each([4, 6] as Family[])('IPv%i', (family) => {
   it('reports the system defaults on a socket nobody touched', async () => {
@@ -85,20 +83,5 @@ describe('limits', () => {
     expect(getKeepAlive(client)).toEqual(smallest);
     setKeepAlive(client, largest);
     expect(getKeepAlive(client)).toEqual(largest);
-  });
-});
-
-describe('listening servers', () => {
-  it('set on a listener, inherited by every socket it accepts', async () => {
-    const server = await listen();
-    const settings = { enabled: true, idle: 15_000, interval: 5_000, count: 4, userTimeout: 30_000 };
-    expect(setKeepAlive(server, settings)).toBe(server);
-    expect(getKeepAlive(server)).toEqual(settings);
-    for (let i = 0; i < 3; i++) {
-      const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-      track(net.connect(portOf(server), LOOPBACK[4]));
-      const [socket] = await accepted;
-      expect(getKeepAlive(socket)).toEqual(settings);
-    }
   });
 });

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { join } from 'node:path';
 import { type Endpoint, type EndpointEvent, type Lab, detectionWindow, offsets, sleep, traceSocket } from './harness.js';
 
-const PEER = join(__dirname, 'peers', 'clients.mjs');
+const PEER = join(__dirname, '..', 'fixtures', 'network-clients.mjs');
 export const SETTINGS = { idle: 2000, interval: 1000, count: 2 };
 
 export interface ClientCase {

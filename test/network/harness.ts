@@ -20,7 +20,7 @@ import { type Packet, parsePcap } from './pcap.js';
 export * from './pcap.js';
 
 export const DIST_ENTRY = join(__dirname, '..', '..', 'dist', 'index.mjs');
-const ENDPOINT_SCRIPT = join(__dirname, 'peers', 'endpoint.mjs');
+const ENDPOINT_SCRIPT = join(__dirname, '..', 'fixtures', 'network-endpoint.mjs');
 
 /** With this set to 1, capture files are kept and their paths printed. */
 const KEEP_CAPTURES = process.env.TCP_KEEPALIVE_KEEP_CAPTURES === '1';
@@ -346,7 +346,7 @@ export class Lab {
   }
 
   /**
-   * Starts an endpoint (peers/endpoint.mjs) inside `ns`; `nodeArgs` and `env`
+   * Starts an endpoint (test/fixtures/network-endpoint.mjs) inside `ns`; `nodeArgs` and `env`
    * run it as an unmodified program under a preload, for example.
    */
   async endpoint(

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain, run, type Run } from '../helpers/run.js';
 
 const ROOT = resolve(__dirname, '..', '..');
-const PROBES = join(__dirname, 'probes');
+const FIXTURES = join(__dirname, '..', 'fixtures');
 const TARGET = `${process.platform}-${process.arch}`;
 /** The command the load error tells users to run (lib/core/native.ts). */
 const BUILD_COMMAND = 'npm explore tcp-keepalive -- npm run build:native';
@@ -51,8 +51,7 @@ async function scratchProject(name: string, installArgs: string[], tgz = tarball
   const dir = join(work, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }, null, 2));
-  for (const probe of ['probe.cjs', 'probe.mjs']) copyFileSync(join(PROBES, probe), join(dir, probe));
-  copyFileSync(join(__dirname, '..', 'helpers', 'probe-common.cjs'), join(dir, 'probe-common.cjs'));
+  for (const probe of ['package-probe.cjs', 'package-probe.mjs', 'probe-common.cjs']) copyFileSync(join(FIXTURES, probe), join(dir, probe));
   const install = await run('npm', ['install', '--prefer-offline', ...installArgs, tgz], { cwd: dir, env: bareEnv, timeoutMs: INSTALL_MS });
   return { dir, install };
 }
@@ -68,7 +67,7 @@ interface ProbeResult {
   after: typeof EXPECTED;
 }
 
-async function probe(dir: string, script: 'probe.cjs' | 'probe.mjs'): Promise<ProbeResult> {
+async function probe(dir: string, script: 'package-probe.cjs' | 'package-probe.mjs'): Promise<ProbeResult> {
   const result = await run('node', [script], { cwd: dir, env: bareEnv, timeoutMs: 30_000 });
   expect(result.code, explain(result)).toBe(0);
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as ProbeResult;
@@ -239,9 +238,9 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
       const prebuild = join(installed, prebuildEntry.slice('package/'.length));
       expect(existsSync(prebuild)).toBe(true);
 
-      for (const script of ['probe.cjs', 'probe.mjs'] as const) {
+      for (const script of ['package-probe.cjs', 'package-probe.mjs'] as const) {
         const result = await probe(dir, script);
-        const entry = join(installed, 'dist', script === 'probe.cjs' ? 'index.js' : 'index.mjs');
+        const entry = join(installed, 'dist', script === 'package-probe.cjs' ? 'index.js' : 'index.mjs');
         expect(result.entry).toBe(entry);
         expect(result.packageDir).toBe(installed);
         expect(result.returnedTarget).toBe(true);
@@ -293,7 +292,7 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     rmSync(join(installed, 'prebuilds'), { recursive: true, force: true });
     expect(existsSync(join(installed, 'build'))).toBe(false);
 
-    const required = await run('node', ['probe.cjs'], { cwd: dir, env: bareEnv, timeoutMs: 30_000 });
+    const required = await run('node', ['package-probe.cjs'], { cwd: dir, env: bareEnv, timeoutMs: 30_000 });
     expect(required.code, explain(required)).toBe(0);
     const { loadError } = JSON.parse(required.stdout.trim().split('\n').at(-1)!) as { loadError?: { message: string; code: string } };
     expect(loadError, required.stdout).toBeDefined();
@@ -302,7 +301,7 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     expect(loadError!.code).toBe('ERR_TCP_KEEPALIVE_NO_BINARY');
     proven(`no prebuild, no build: require throws ${loadError!.code}: ${loadError!.message}`);
 
-    const imported = await run('node', ['probe.mjs'], { cwd: dir, env: bareEnv, timeoutMs: 30_000 });
+    const imported = await run('node', ['package-probe.mjs'], { cwd: dir, env: bareEnv, timeoutMs: 30_000 });
     expect(imported.code).not.toBe(0);
     expect(imported.stderr).toContain(TARGET);
     expect(imported.stderr).toContain(BUILD_COMMAND);
@@ -324,7 +323,7 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     expect(build.code, explain(build)).toBe(0);
     const built = join(installed, 'build', 'Release', 'tcp_keepalive.node');
     expect(existsSync(built)).toBe(true);
-    for (const script of ['probe.cjs', 'probe.mjs'] as const) {
+    for (const script of ['package-probe.cjs', 'package-probe.mjs'] as const) {
       const result = await probe(dir, script);
       expect(result.after).toEqual(EXPECTED);
       expect(result.addons).toEqual([built]);

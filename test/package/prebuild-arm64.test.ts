@@ -21,7 +21,7 @@ import { requireOrSkip } from '../helpers/prerequisites.js';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SCRIPT = join(ROOT, 'scripts', 'prebuild-arm64.sh');
-const PROBE = join(__dirname, '..', 'helpers', 'prebuild-probe.cjs');
+const PROBE = join(__dirname, '..', 'fixtures', 'prebuild-probe.cjs');
 const CROSS = 'aarch64-linux-gnu-';
 /** The aarch64 glibc and libstdc++ that g++-aarch64-linux-gnu installs; qemu-user loads arm64 programs against it. */
 const SYSROOT = '/usr/aarch64-linux-gnu';
