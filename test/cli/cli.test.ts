@@ -2,12 +2,14 @@
 // codes, and inspect against separate processes (Node and not), as root and
 // as an unprivileged user.
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { onTestFinished } from 'vitest';
-import { requireOrSkip } from '../helpers/prerequisites.js';
+import { notRoot, requireOrSkip, runs } from '../helpers/prerequisites.js';
 import { explain, run } from '../helpers/run.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -101,7 +103,7 @@ describe('tcp-keepalive defaults / explain', () => {
 
   const noProcSys = requireOrSkip(
     '/proc/sys hidden in a mount namespace',
-    process.getuid?.() === 0 && spawnSync('unshare', ['--help']).status === 0 ? null : 'needs root and unshare (util-linux)',
+    notRoot() ?? (runs('unshare', ['--help']) ? null : 'unshare (util-linux) is missing: apt-get install util-linux'),
   );
   it.skipIf(noProcSys)('without /proc/sys: defaults says so once (exit 1); explain with every value given needs none of it', async () => {
     // A private mount namespace where an empty tmpfs covers /proc/sys.
@@ -151,8 +153,7 @@ interface Inspected {
   sockets: Array<{ fd: number; state: string; local: { port: number }; remote: { port: number }; timer: { kind: string }; keepAlive: Record<string, unknown>; tcpInfo: { state: string; probes: number } }>;
 }
 
-const root = process.getuid?.() === 0;
-const skip = requireOrSkip('inspect as root and as an unprivileged user', root ? (spawnSync('setpriv', ['--help']).status === 0 ? null : 'setpriv (util-linux) is missing') : 'not root');
+const skip = requireOrSkip('inspect as root and as an unprivileged user', notRoot() ?? (runs('setpriv', ['--help']) ? null : 'setpriv (util-linux) is missing: apt-get install util-linux'));
 
 describe.skipIf(skip)('tcp-keepalive inspect <pid>', () => {
   it('a Node process: every TCP socket with its keepalive options and TCP_INFO', async () => {
@@ -183,7 +184,23 @@ describe.skipIf(skip)('tcp-keepalive inspect <pid>', () => {
 
   it('as an unprivileged user: one clear line, exit 3', async () => {
     const held = await holder(process.execPath, [join(__dirname, '..', 'fixtures', 'hold-sockets.cjs')]);
-    const result = await cli(['inspect', String(held.pid)], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']);
+    // The user runs the command from where it can read it: a clone may sit
+    // where only root can enter (root's home, mktemp -d), so a copy of what
+    // the command loads goes to a directory anyone can read.
+    const copy = mkdtempSync(join(tmpdir(), 'tcp-keepalive-cli-'));
+    onTestFinished(() => rmSync(copy, { recursive: true, force: true }));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const addon = (require('node-gyp-build') as { path(dir: string): string }).path(ROOT);
+    for (const part of ['package.json', 'dist', join('node_modules', 'node-gyp-build'), relative(ROOT, addon)]) {
+      mkdirSync(dirname(join(copy, part)), { recursive: true });
+      cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+    }
+    chmodSync(copy, 0o755);
+    const result = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(copy, 'dist', 'cli.js'), 'inspect', String(held.pid)], {
+      cwd: '/',
+      env: process.env,
+      timeoutMs: 20_000,
+    });
     expect(result.code, explain(result)).toBe(3);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/needs ptrace permission over it: run as root/);

@@ -21,7 +21,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspectProcess, type KeepAliveState } from '../../lib/index.js';
-import { requireOrSkip } from '../helpers/prerequisites.js';
+import { notRoot, requireOrSkip } from '../helpers/prerequisites.js';
 import { connectProxy, type ConnectProxy } from '../helpers/proxy.js';
 import {
   compatServersUnavailableReason,
@@ -109,9 +109,7 @@ const skip = requireOrSkip(
   'the compatibility matrix',
   !installed
     ? 'test/compat/node_modules is missing: run `npm ci` in test/compat'
-    : process.getuid?.() !== 0
-      ? 'needs root (to read other processes\' sockets and run the servers)'
-      : compatServersUnavailableReason(),
+    : (notRoot() ?? compatServersUnavailableReason()),
 );
 
 describe.skipIf(skip)('compatibility matrix', () => {

@@ -3,18 +3,18 @@
 // must be a Node-style ErrnoException, and a set refused part way must leave
 // every option as it was.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { rawBinding } from '../../lib/core/native.js';
-import { requireOrSkip } from '../helpers/prerequisites.js';
+import { requireOrSkip, runs } from '../helpers/prerequisites.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcp-keepalive-seccomp-'));
 const launcher = join(dir, 'seccomp-deny');
 const child = join(__dirname, '..', 'fixtures', 'refused-option-child.cjs');
-const compiler = spawnSync('cc', ['--version']).status === 0 ? null : 'no C compiler (cc) to build the seccomp launcher';
+const compiler = runs('cc') ? null : 'no C compiler (cc) to build the seccomp launcher: apt-get install gcc';
 const skip = requireOrSkip('kernel refusals', compiler);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,14 +3,13 @@
 // addon, and nothing the addon allocated definitely lost. Node itself and V8
 // have reports of their own; only those in the addon's frames count here.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireOrSkip } from '../helpers/prerequisites.js';
+import { requireOrSkip, runs } from '../helpers/prerequisites.js';
 import { explain, run } from '../helpers/run.js';
 
-const skip = requireOrSkip('valgrind memcheck', spawnSync('valgrind', ['--version']).status === 0 ? null : 'valgrind is not installed (apt-get install valgrind)');
+const skip = requireOrSkip('valgrind memcheck', runs('valgrind') ? null : 'valgrind is not installed: apt-get install valgrind');
 
 describe.skipIf(skip)('valgrind memcheck', () => {
   it('no error in the addon\'s frames, nothing definitely lost by it', async () => {

@@ -2,7 +2,7 @@
 // the preload and environment variables only, get the configured keepalive on
 // every TCP socket they make or accept; bad values stop them at startup.
 import { describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -268,7 +268,9 @@ describe('an unmodified program under the preload', () => {
 });
 
 describe('syscalls per connection, counted by strace', () => {
-  const missing = existsSync('/usr/bin/strace') || spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed';
+  // The file first: under the sanitizer job's LD_PRELOAD, strace -V itself may not run cleanly.
+  const installed = existsSync('/usr/bin/strace') && statSync('/usr/bin/strace').isFile();
+  const missing = installed || spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed: apt-get install strace';
   const skip = requireOrSkip('strace count', missing);
   it.skipIf(skip)('0 setsockopt per accepted socket (inherited from the listener), 4 per client socket', async () => {
     const N = 20;

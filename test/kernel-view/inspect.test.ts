@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspectProcess, type InspectedSocket } from '../../lib/index.js';
 import { PID_MAX_LIMIT, processOf } from '../../lib/kernel-view/inspect.js';
-import { requireOrSkip } from '../helpers/prerequisites.js';
+import { notRoot, requireOrSkip } from '../helpers/prerequisites.js';
 import { explain, run } from '../helpers/run.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -30,7 +30,7 @@ async function start(fixture: string): Promise<{ pid: number; port: number; stop
   };
 }
 
-const skip = requireOrSkip('inspecting another process', process.getuid?.() === 0 ? null : 'not root');
+const skip = requireOrSkip('inspecting another process', notRoot());
 
 describe.skipIf(skip)('inspect a process that opens and closes connections while it is read', () => {
   it('40 rounds against a churning server: every run exits 0, every row is one socket (its options match its addresses)', async () => {

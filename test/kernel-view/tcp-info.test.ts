@@ -7,6 +7,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { getTcpInfo, setKeepAlive } from '../../lib/index.js';
+import { requireOrSkip, runs } from '../helpers/prerequisites.js';
 import { connectedPair, listen, portOf, roundTrip, track, LOOPBACK } from '../helpers/sockets.js';
 
 /** ss -tieo's line for the connection from `local` port to `remote` port. */
@@ -14,8 +15,10 @@ function ssLine(localPort: number, remotePort: number): string {
   return execFileSync('ss', ['-tieoH', 'state', 'established', `( sport = :${localPort} and dport = :${remotePort} )`], { encoding: 'utf8' });
 }
 
+const noSs = requireOrSkip('getTcpInfo against ss', runs('ss', ['-V']) ? null : 'ss (iproute2) is missing: apt-get install iproute2');
+
 describe('getTcpInfo', () => {
-  it('matches ss -tieo for the same socket: state, rtt within tolerance, and a keepalive timer once keepalive is on', async () => {
+  it.skipIf(noSs)('matches ss -tieo for the same socket: state, rtt within tolerance, and a keepalive timer once keepalive is on', async () => {
     const { client, peer } = await connectedPair();
     for (let i = 0; i < 20; i++) await roundTrip(client, peer); // a few samples for the rtt estimate
     setKeepAlive(client, { idle: 30_000 });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, it } from 'vitest';
 import { detectionTime, type KeepAliveState } from '../../lib/index.js';
-import { requireOrSkip } from '../helpers/prerequisites.js';
+import { notRoot, requireOrSkip } from '../helpers/prerequisites.js';
 import { type Packet, parsePcap } from './pcap.js';
 
 export * from './pcap.js';
@@ -50,8 +50,8 @@ export function networkUnavailableReason(): string | null {
 
 function probeEnvironment(): string | null {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
-  const uid = process.getuid?.();
-  if (uid !== 0) return `needs root to create network namespaces (uid ${uid})`;
+  const rootless = notRoot();
+  if (rootless !== null) return rootless;
   for (const [tool, args] of TOOLS) {
     const result = spawnSync(tool, args, { stdio: 'ignore', timeout: 5000 });
     if (result.error) return `${tool} is not installed (${(result.error as NodeJS.ErrnoException).code})`;

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
+import { npmTool, requireOrSkip } from '../helpers/prerequisites.js';
 import { explain, run } from '../helpers/run.js';
 
 // <mach-o/loader.h>: MH_MAGIC_64, CPU_TYPE_X86_64, CPU_TYPE_ARM64, MH_BUNDLE/MH_DYLIB.
@@ -12,7 +13,9 @@ const MH_MAGIC_64 = 0xfeedfacf;
 const CPU = { x64: 0x01000007, arm64: 0x0100000c };
 const MH_DYLIB = 6;
 
-it('scripts/build-darwin.sh builds a Mach-O addon for x86_64 and arm64', async () => {
+const skip = requireOrSkip('macOS build (zig)', npmTool('zig').missing);
+
+it.skipIf(skip)('scripts/build-darwin.sh builds a Mach-O addon for x86_64 and arm64', async () => {
   const out = mkdtempSync(join(tmpdir(), 'tcp-keepalive-darwin-'));
   onTestFinished(() => rmSync(out, { recursive: true, force: true }));
   const result = await run('bash', [join(__dirname, '..', '..', 'scripts', 'build-darwin.sh'), out], { cwd: join(__dirname, '..', '..'), env: process.env, timeoutMs: 900_000 });

@@ -9,11 +9,11 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { requireOrSkip } from '../helpers/prerequisites.js';
+import { npmTool, requireOrSkip, runs } from '../helpers/prerequisites.js';
 import { explain, run } from '../helpers/run.js';
 
 const ROOT = join(__dirname, '..', '..');
-const missing = spawnSync('readelf', ['--version']).status === 0 ? null : 'readelf (binutils) is missing';
+const missing = runs('readelf') ? npmTool('zig').missing : 'readelf (binutils) is missing: apt-get install binutils';
 const skip = requireOrSkip('musl prebuilds', missing);
 const work = mkdtempSync(join(tmpdir(), 'tcp-keepalive-musl-'));
 if (skip) rmSync(work, { recursive: true, force: true });
