@@ -88,6 +88,8 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     };
     const cache = await config('cache');
     const registry = await config('registry');
+    // Where node-gyp finds Node's headers, when the developer's npm says (else it downloads them).
+    const nodedir = await config('nodedir');
 
     // Packed from a copy of the tree: dist/ and prebuilds/ are rebuilt there,
     // and the tree under test must keep the build every other test file loads
@@ -143,6 +145,7 @@ describe.runIf(process.platform === 'linux')('the npm pack tarball', () => {
     clearMarker();
 
     bareEnv = { PATH: poisonBin, HOME: process.env.HOME ?? work, npm_config_cache: cache, npm_config_registry: registry };
+    if (nodedir !== '' && nodedir !== 'undefined') bareEnv.npm_config_nodedir = nodedir;
     Object.assign(bareEnv, { npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' });
     // npm's debug logs (the control install fails on purpose) stay in the scratch area.
     bareEnv.npm_config_logs_dir = join(work, 'npm-logs');
