@@ -2,15 +2,15 @@
 // connections with, each as a small unmodified program (programs/), run as a
 // child process three times: as the library comes, under
 // tcp-keepalive/register (37 s/7 s/4 and a 21 s user timeout, values no Linux
-// or Node default has), and with the recipe the README gives for it. The
+// or Node default has), and with the recipe docs/recipes.md gives for it. The
 // values are read from outside the process (inspectProcess) after connect,
 // and again after a pooled reuse or a reconnect forced from the server side.
 // Real servers (PostgreSQL, MariaDB, Redis, RabbitMQ, Mosquitto, nats-server)
 // run on loopback, on scratch directories, for this file only.
 //
-// The README's table is checked against what this run saw: a row that says
-// something else fails the test, and the message holds the row to paste
-// (TCP_KEEPALIVE_WRITE_COMPAT=1 writes the whole table into the README).
+// The table in docs/compatibility.md is checked against what this run saw: a
+// row that says something else fails the test, and the message holds the row
+// to paste (TCP_KEEPALIVE_WRITE_COMPAT=1 writes the whole table into it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -37,17 +37,17 @@ import {
 const ROOT = join(__dirname, '..', '..');
 const PROGRAMS = join(__dirname, 'programs');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
-const README = join(ROOT, 'README.md');
+const TABLE_FILE = join(ROOT, 'docs', 'compatibility.md');
 const PRELOAD_ENV = { KEEPIDLE: '37', KEEPINTVL: '7', KEEPCNT: '4', TCP_USER_TIMEOUT: '21000' };
 const HELD = '37/7/4 +21s';
-/** The Node line the README's "as it comes" column was observed on; others check the other columns only. */
-const README_NODE = 26;
+/** The Node line the table's "as it comes" column was observed on; others check the other columns only. */
+const TABLE_NODE = 26;
 const MODES = ['plain', 'preload', 'recipe'] as const;
 type Mode = (typeof MODES)[number];
 type ServerKind = 'http' | 'https-proxy' | 'postgres' | 'mariadb' | 'redis' | 'rabbitmq' | 'mosquitto' | 'nats' | 'self';
 
 interface Row {
-  /** How the README names it; `library` is the npm package whose version is shown. */
+  /** How the table names it; `library` is the npm package whose version is shown. */
   label: string;
   library: string;
   program: string;
@@ -223,11 +223,11 @@ describe.skipIf(skip)('compatibility matrix', () => {
     }, 120_000);
   }
 
-  it('the README table says what this run saw', () => {
+  it('the table in docs/compatibility.md says what this run saw', () => {
     const start = '<!-- compat:start -->';
     const end = '<!-- compat:end -->';
-    const text = readFileSync(README, 'utf8');
-    const checkPlain = Number(process.versions.node.split('.')[0]) === README_NODE;
+    const text = readFileSync(TABLE_FILE, 'utf8');
+    const checkPlain = Number(process.versions.node.split('.')[0]) === TABLE_NODE;
     const rows = ROWS.filter((row) => seen.has(row.label)).map((row) => {
       const cells = seen.get(row.label)!;
       return `| ${row.label} | ${version(row.library)} | ${row.then} | ${cells.plain} | ${cells.preload} | ${cells.recipe} | ${row.recipe} |`;
@@ -243,12 +243,12 @@ describe.skipIf(skip)('compatibility matrix', () => {
     if (process.env.TCP_KEEPALIVE_WRITE_COMPAT === '1' && checkPlain) {
       const a = text.indexOf(start);
       const b = text.indexOf(end);
-      writeFileSync(README, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`);
+      writeFileSync(TABLE_FILE, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`);
       return;
     }
-    expect(text.includes(start) && text.includes(end), 'the README has the compat markers').toBe(true);
+    expect(text.includes(start) && text.includes(end), 'docs/compatibility.md has the compat markers').toBe(true);
     const cellsOf = (line: string): string[] => line.replace(/^\| /, '').replace(/ \|$/, '').split(' | ');
-    const inReadme = text
+    const inTable = text
       .slice(text.indexOf(start), text.indexOf(end))
       .split('\n')
       .filter((line) => line.startsWith('| ') && !line.startsWith('| library'))
@@ -256,7 +256,7 @@ describe.skipIf(skip)('compatibility matrix', () => {
     // On another Node line the version of Node and what a library does by itself may differ: those two are not compared.
     const compared = checkPlain ? [0, 1, 2, 3, 4, 5, 6] : [0, 2, 4, 5, 6];
     for (const [i, row] of rows.map(cellsOf).entries()) {
-      expect(compared.map((k) => inReadme[i]?.[k]), `README compat row ${i + 1}; the table this run saw (TCP_KEEPALIVE_WRITE_COMPAT=1 on Node ${README_NODE} writes it):\n${table}`).toEqual(
+      expect(compared.map((k) => inTable[i]?.[k]), `compat row ${i + 1} of docs/compatibility.md; the table this run saw (TCP_KEEPALIVE_WRITE_COMPAT=1 on Node ${TABLE_NODE} writes it):\n${table}`).toEqual(
         compared.map((k) => row[k]),
       );
     }

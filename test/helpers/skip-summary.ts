@@ -24,6 +24,6 @@ export default function setup(): () => void {
     const byReason = new Map<string, Set<string>>();
     for (const { suite, missing } of skips) byReason.set(missing, (byReason.get(missing) ?? new Set()).add(suite));
     const lines = [...byReason].map(([missing, suites]) => `[skip] ${missing}\n         skipped: ${[...suites].join('; ')}`);
-    console.log(`\nSkipped for a missing prerequisite (see "Running the tests" in docs/testing.md):\n${lines.join('\n')}\n`);
+    console.log(`\nSkipped for a missing prerequisite (docs/contributing.md, "Running the tests", says what each needs):\n${lines.join('\n')}\n`);
   };
 }
