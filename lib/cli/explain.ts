@@ -2,7 +2,8 @@
 // settings that meet a detection budget (--detect-within), with lines to paste.
 import { toKernelValues } from '../core/options.js';
 import { NAT_IDLE_SHARE, keepAliveFor, type ChosenKeepAlive, type DetectionBudget } from '../kernel-view/detection-budget.js';
-import { RTO_MIN_MS, TIMER_SLACK, detectionTime, type DetectionTime } from '../kernel-view/detection-time.js';
+import { detectionTime, type DetectionTime } from '../kernel-view/detection-time.js';
+import { RTO_MIN_MS, TIMER_SLACK } from '../kernel-view/tcp-timers.js';
 import { formatDuration, formatSeconds } from './format.js';
 import { EXIT, UsageError, asUsage, option, type Values } from './usage.js';
 

@@ -1,7 +1,7 @@
 // keepAliveFor: settings chosen from what a user needs ("notice a vanished
 // peer within 30 s", "keep the NAT's entry alive") rather than four knobs.
-// It turns the kernel's rules in lib/kernel-view/detection-time.ts
-// (detectionTime) around:
+// It turns the kernel's rules in lib/kernel-view/tcp-timers.ts (which
+// detectionTime applies) around:
 //
 //   T = floor((detectWithin - RTO_MIN) / (9/8)), in whole seconds
 //   idle + interval x count = T, userTimeout = T (so both paths agree)
@@ -18,7 +18,7 @@
 // Both are <= detectWithin by construction.
 import { invalidArgType, invalidArgValue, outOfRange } from '../core/errors.js';
 import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, optionalInteger } from '../core/options.js';
-import { RTO_MIN_MS, TIMER_SLACK } from './detection-time.js';
+import { RTO_MIN_MS, TIMER_SLACK } from './tcp-timers.js';
 
 /** What `keepAliveFor` takes. Times in milliseconds. */
 export interface DetectionBudget {

@@ -1,19 +1,12 @@
 // detectionTime: how long a peer that vanished without a word goes unnoticed,
-// by the kernel's rules (net/ipv4/tcp_timer.c), for given settings or for a
-// socket's own. The kernel's timing constants live here, beside the model
-// that uses them; keepAliveFor (detection-budget.ts) turns the model around.
+// by the kernel's rules (tcp-timers.ts), for given settings or for a socket's
+// own, with the system's defaults for what is left out.
 import { Server, Socket } from 'node:net';
 import { invalidArgType, outOfRange } from '../core/errors.js';
 import type { KeepAliveState } from '../core/native.js';
 import { getKeepAlive } from '../core/set-get.js';
 import { systemDefaults } from './system.js';
-
-// include/net/tcp.h: TCP_RTO_MIN and TCP_RTO_MAX.
-export const RTO_MIN_MS = 200;
-const RTO_MAX_MS = 120_000;
-// Linux timers fire late, never early, by at most 1/8 of their length (the
-// timer wheel's granularity at each level, kernel/time/timer.c).
-export const TIMER_SLACK = 9 / 8;
+import { RTO_MIN_MS, TIMER_SLACK, keepaliveGivesUp, retransmissionTimeout } from './tcp-timers.js';
 
 /** Settings `detectionTime` can take; anything left out is the system default. */
 export type DetectionSettings = { [K in keyof KeepAliveState]?: KeepAliveState[K] | undefined } & {
@@ -79,21 +72,8 @@ export function detectionTime(settingsOrSocket: DetectionSettings | Socket | Ser
   };
   const { enabled, idle, interval, count, userTimeout, retries2 } = settings;
 
-  // tcp_keepalive_timer: a probe at `idle`, then one every `interval`; at each
-  // tick it gives up once `count` probes went unanswered, or, with a user
-  // timeout, once that much time passed and one probe went out (count is then
-  // not consulted at all).
-  let idleMs: number | null = null;
-  let idleBy: DetectionTime['idleBy'] = 'off';
-  if (enabled) {
-    if (userTimeout > 0) {
-      idleMs = idle + interval * Math.max(1, Math.ceil((userTimeout - idle) / interval));
-      idleBy = 'user-timeout';
-    } else {
-      idleMs = idle + interval * count;
-      idleBy = 'keepalive';
-    }
-  }
+  const idleMs = enabled ? keepaliveGivesUp(idle, interval, count, userTimeout) : null;
+  const idleBy: DetectionTime['idleBy'] = !enabled ? 'off' : userTimeout > 0 ? 'user-timeout' : 'keepalive';
   const dataInFlight = userTimeout > 0 ? userTimeout : retransmissionTimeout(retries2);
   return {
     idle: idleMs,
@@ -114,14 +94,6 @@ function retries2IfReadable(): number {
   } catch {
     return 15;
   }
-}
-
-// tcp_model_timeout(): `boundary` retransmissions doubling from TCP_RTO_MIN,
-// capped at TCP_RTO_MAX. 15 (the default) gives 924.6 s.
-function retransmissionTimeout(boundary: number): number {
-  const threshold = Math.floor(Math.log2(RTO_MAX_MS / RTO_MIN_MS));
-  if (boundary <= threshold) return (2 ** (boundary + 1) - 1) * RTO_MIN_MS;
-  return (2 ** (threshold + 1) - 1) * RTO_MIN_MS + (boundary - threshold) * RTO_MAX_MS;
 }
 
 function checkBoolean(value: unknown, name: string): boolean {
