@@ -12,6 +12,8 @@ export {
   keepAliveHttpsAgent,
   withKeepAlive,
   capabilities,
+  onConnectionLost,
+  countConnectionsLost,
 } from './index.js';
 export type {
   KeepAliveOptions,
@@ -29,4 +31,8 @@ export type {
   SocketTimer,
   Capabilities,
   OptionSupport,
+  ConnectionLost,
+  ConnectionLostOptions,
+  LossCause,
+  LossCount,
 } from './index.js';

@@ -19,3 +19,11 @@ export { keepAliveFor, type DetectionBudget, type ChosenKeepAlive } from './kern
 export { capabilities, type Capabilities, type OptionSupport } from './kernel-view/capabilities.js';
 export { keepAliveAgent, keepAliveHttpsAgent, withKeepAlive } from './integrations/agents.js';
 export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketTimer } from './kernel-view/inspect.js';
+export {
+  onConnectionLost,
+  countConnectionsLost,
+  type ConnectionLost,
+  type ConnectionLostOptions,
+  type LossCause,
+  type LossCount,
+} from './kernel-view/connection-lost.js';

@@ -9,3 +9,5 @@
  * code that loads the `undici` package (lib/integrations/undici.ts).
  */
 export { keepAliveConnector, keepAliveDispatcher } from './integrations/undici.js';
+// Sockets configured here are reported when they are lost, to whatever subscribes.
+import './kernel-view/connection-lost.js';

@@ -5,7 +5,9 @@
 // rewrites dist/integrations/preload.js with what start-up needs inlined (the
 // environment, the option checks, the detection budget, the hooks). What only
 // a socket needs (lib/integrations/preload-sockets.ts: the addon, the set path,
-// the pins) stays a separate file, loaded when the first socket appears.
+// the pins) stays a separate file, loaded when the first socket appears; so
+// does the lost-connection report (lib/integrations/report.ts), loaded only
+// where TCP_KEEPALIVE_REPORT asks for it.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +20,6 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['./preload-sockets.js'],
+  external: ['./preload-sockets.js', './report.js'],
   logLevel: 'warning',
 });

@@ -17,6 +17,7 @@
 // on the fd of an earlier call; lib/core/native.ts (the only JavaScript that
 // touches the slots) refuses such calls first, with a coded error.
 #include <napi.h>
+#include <string.h>
 
 #include "keepalive.h"
 
@@ -33,9 +34,15 @@ enum Slot {
 
 // What the hot callbacks need, one per Node environment (main thread or
 // worker), handed to them as their data pointer.
+// Both ends of a connection, for snapshot(): kEndpointBytes each (local
+// first): the family (4 or 6, 0 unknown), a zero, the port (big-endian), and
+// 16 bytes of address (the first 4 for IPv4), in network byte order.
+constexpr int kEndpointBytes = 20;
+
 struct State {
   int32_t slots[kSlotCount];
   uint32_t info[kInfoFieldCount];  // TCP_INFO fields, indexed by InfoField
+  uint8_t endpoints[2 * kEndpointBytes];
   // Set when a policy here refuses options: then every set reads what it
   // will change first, so a refusal part way can be undone. Otherwise no
   // refusal is possible after validation and sets skip those reads.
@@ -79,6 +86,34 @@ napi_value Get(napi_env env, napi_callback_info info) {
 napi_value Info(napi_env env, napi_callback_info info) {
   State* state = StateOf(env, info);
   state->slots[kResultSlot] = GetTcpInfo(TakeFd(state->slots), state->info);
+  return nullptr;
+}
+
+void StoreEndpoint(const Endpoint& endpoint, uint8_t* bytes) {
+  bytes[0] = endpoint.family;
+  bytes[1] = 0;
+  bytes[2] = static_cast<uint8_t>(endpoint.port >> 8);
+  bytes[3] = static_cast<uint8_t>(endpoint.port & 0xff);
+  memcpy(bytes + 4, endpoint.address, sizeof(endpoint.address));
+}
+
+// snapshot(): what the kernel still knows of a socket as its connection
+// ends (state CLOSE, before Node closes the fd): every option, TCP_INFO and
+// both endpoints, into the option, info and endpoint slots; result slot as
+// for set(). Called only for a connection lost with an error.
+napi_value Snapshot(napi_env env, napi_callback_info info) {
+  State* state = StateOf(env, info);
+  int32_t* slots = state->slots;
+  int fd = TakeFd(slots);
+  Option failed = kEnabled;
+  int result = GetOptions(fd, slots, &failed);
+  if (result == 0) result = GetTcpInfo(fd, state->info);
+  Endpoint local = {};
+  Endpoint remote = {};
+  if (result == 0) result = GetEndpoints(fd, &local, &remote);
+  StoreEndpoint(local, state->endpoints);
+  StoreEndpoint(remote, state->endpoints + kEndpointBytes);
+  slots[kResultSlot] = result;
   return nullptr;
 }
 
@@ -130,6 +165,10 @@ class Binding : public Napi::Addon<Binding> {
         Napi::ArrayBuffer::New(env, state_.info, sizeof(state_.info));
     Napi::Uint32Array info =
         Napi::Uint32Array::New(env, kInfoFieldCount, info_buffer, 0);
+    Napi::ArrayBuffer endpoints_buffer = Napi::ArrayBuffer::New(
+        env, state_.endpoints, sizeof(state_.endpoints));
+    Napi::Uint8Array endpoints = Napi::Uint8Array::New(
+        env, sizeof(state_.endpoints), endpoints_buffer, 0);
     state_.restore = OptionsMayBeRefused();
 
     Napi::Object info_layout = Napi::Object::New(env);
@@ -172,7 +211,10 @@ class Binding : public Napi::Addon<Binding> {
                     InstanceValue("inspect",
                                   Napi::Function::New(env, Inspect, "inspect",
                                                       &state_)),
+                    InstanceValue("snapshot", RawFunction(env, "snapshot",
+                                                          Snapshot, &state_)),
                     InstanceValue("infoSlots", info),
+                    InstanceValue("endpointSlots", endpoints),
                     InstanceValue("infoLayout", info_layout),
                     InstanceValue("stateNames", state_names),
                     InstanceValue("slots", slots),

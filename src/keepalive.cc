@@ -3,6 +3,8 @@
 #include "keepalive.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
 #include <sys/socket.h>
 
 namespace tcp_keepalive_addon {
@@ -60,6 +62,37 @@ int GetOptions(int fd, int values[kOptionCount], Option* failed) {
   }
   // Some systems (macOS) read SO_KEEPALIVE back as the option's flag bit.
   values[kEnabled] = values[kEnabled] != 0;
+  return 0;
+}
+
+namespace {
+
+void ToEndpoint(const sockaddr_storage& address, Endpoint* endpoint) {
+  memset(endpoint, 0, sizeof(*endpoint));
+  if (address.ss_family == AF_INET) {
+    const sockaddr_in& in4 = reinterpret_cast<const sockaddr_in&>(address);
+    endpoint->family = 4;
+    endpoint->port = ntohs(in4.sin_port);
+    memcpy(endpoint->address, &in4.sin_addr, 4);
+  } else if (address.ss_family == AF_INET6) {
+    const sockaddr_in6& in6 = reinterpret_cast<const sockaddr_in6&>(address);
+    endpoint->family = 6;
+    endpoint->port = ntohs(in6.sin6_port);
+    memcpy(endpoint->address, &in6.sin6_addr, 16);
+  }
+}
+
+}  // namespace
+
+int GetEndpoints(int fd, Endpoint* local, Endpoint* remote) {
+  sockaddr_storage address = {};
+  socklen_t length = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return -errno;
+  ToEndpoint(address, local);
+  sockaddr_storage peer = {};
+  int error = ReadPeerAddress(fd, &peer, &length);
+  if (error != 0) return error;
+  ToEndpoint(peer, remote);
   return 0;
 }
 

@@ -9,6 +9,8 @@
 #ifndef TCP_KEEPALIVE_ADDON_KEEPALIVE_H_
 #define TCP_KEEPALIVE_ADDON_KEEPALIVE_H_
 
+#include <sys/socket.h>
+
 namespace tcp_keepalive_addon {
 
 // The options in the order a set applies them. SO_KEEPALIVE comes last so
@@ -81,6 +83,25 @@ extern const char* const kStateNames[kStateNameCount];
 
 // One getsockopt(TCP_INFO): fills every InfoField. Returns 0 or a negative errno.
 int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]);
+
+// One end of a connection: family 4 or 6 (0 when unknown), port, and the
+// address in network byte order (4 bytes for IPv4, 16 for IPv6).
+struct Endpoint {
+  unsigned char family;
+  unsigned short port;
+  unsigned char address[16];
+};
+
+// Both ends of a connection, also once the kernel has ended it (state CLOSE,
+// where getpeername fails): the local end from getsockname, the remote one
+// from ReadPeerAddress. Written once, in keepalive.cc. Returns 0 or a
+// negative errno.
+int GetEndpoints(int fd, Endpoint* local, Endpoint* remote);
+
+// The peer's address, also in state CLOSE. Supplied by each OS file (Linux:
+// SO_PEERNAME, which the kernel answers for a closed socket). `*length` is
+// the size of the socket's own address (from getsockname) on the way in.
+int ReadPeerAddress(int fd, struct sockaddr_storage* address, socklen_t* length);
 
 // Another process's socket, read from outside it: duplicates `target_fd` of
 // process `pid` (pidfd_open + pidfd_getfd, Linux >= 5.6; needs ptrace

@@ -40,6 +40,12 @@ bool OptionsMayBeRefused() {
   return false;
 }
 
+int ReadPeerAddress(int fd, struct sockaddr_storage* address, socklen_t* length) {
+  *length = sizeof(*address);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(address), length) != 0) return -errno;
+  return 0;
+}
+
 int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]) {
   struct tcp_connection_info raw = {};
   socklen_t length = sizeof(raw);

@@ -36,6 +36,16 @@ bool OptionsMayBeRefused() {
   return refused;
 }
 
+int ReadPeerAddress(int fd, struct sockaddr_storage* address, socklen_t* length) {
+  // getpeername refuses a socket in state CLOSE (ENOTCONN), which is where a
+  // connection the kernel ended is; SO_PEERNAME asks the same question
+  // without that check (net/core/sock.c: getname with peer = 2). The length
+  // must not exceed the address's own (else EINVAL): the caller's, from
+  // getsockname, is the family's.
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERNAME, address, length) != 0) return -errno;
+  return 0;
+}
+
 const char* const kStateNames[kStateNameCount] = {
     "",           "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
     "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",

@@ -39,6 +39,7 @@ export function explainCommand(values: Values, json: boolean): number {
     `\nWith data in flight keepalive is silent; the connection is dropped after ${formatDuration(detection.dataInFlight)} ` +
       `(${detection.dataInFlightBy === 'user-timeout' ? 'the user timeout' : `tcp_retries2 = ${s.retries2}`}).`,
   );
+  console.log(`\n${REPORT_HINT}`);
   return EXIT.ok;
 }
 
@@ -105,8 +106,14 @@ function budgetCommand(values: Values, json: boolean): number {
   for (const event of timeline) console.log(`  ${formatSeconds(event.at).padStart(10)}  ${event.what}`);
   console.log(`\n${bar(timeline, detection.idle!)}`);
   console.log(`\nPaste one of:\n  ${paste.environment}\n  ${paste.code}\n  ${paste.values}`);
+  console.log(`\n${REPORT_HINT}`);
   return EXIT.ok;
 }
+
+// Where the figures meet a running program: what really ended its connections.
+const REPORT_HINT =
+  'To see what ends the connections of a running program, and after how much silence (nothing is changed):\n' +
+  '  TCP_KEEPALIVE_REPORT=1 node --require tcp-keepalive/register app.js';
 
 // What decides when an idle connection to a dead peer is dropped. With a
 // user timeout the kernel does not consult count at all (tcp_keepalive_timer):

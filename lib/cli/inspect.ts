@@ -27,6 +27,8 @@ export function inspectCommand(pidText: string, json: boolean): number {
   const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
   console.log(line(head));
   for (const r of rows) console.log(line(r));
+  // What a table of now cannot say: why connections that are gone ended.
+  console.log('\nWhy connections end (a line per lost connection, nothing changed): run the program with TCP_KEEPALIVE_REPORT=1 node --require tcp-keepalive/register');
   return EXIT.ok;
 }
 

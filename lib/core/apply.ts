@@ -7,6 +7,7 @@ import { addonLoaded, setOptions } from './native.js';
 import { merge, type KernelValues } from './options.js';
 import { installGuard, pin, pinnedValues, pinsExist, stickyUnavailable, unpin } from './sticky.js';
 import { PENDING, notATarget, resolveFd } from './target.js';
+import { connectionLostChannel, noteConfigured } from './watch.js';
 
 /**
  * Applies `values` to a socket or server: natively (resolving the fd once, or
@@ -21,6 +22,7 @@ export function applyToTarget(target: Socket | Server, values: KernelValues): vo
     } else {
       setWithNode(target, values);
     }
+    if (connectionLostChannel.hasSubscribers) noteConfigured(target);
     return;
   }
   // Before the pin lookups below, which take a socket.
@@ -39,6 +41,7 @@ export function applyToTarget(target: Socket | Server, values: KernelValues): vo
   }
   if (sticky) pin(target, pinned === undefined ? values : merge(pinned, values), applyToTarget);
   else if (values.sticky === 0 && pinned !== undefined) unpin(target);
+  if (connectionLostChannel.hasSubscribers) noteConfigured(target);
 }
 
 // net.createServer({ keepAlive: true }) makes Node set its own values on every

@@ -62,6 +62,10 @@ function onConnect(this: Socket): void {
 }
 
 function onClose(this: Socket): void {
+  // A 'close' handler that ran before this one connected the socket again (a
+  // retry loop on one object): the entry and these listeners are the new
+  // connection's now.
+  if (this.connecting) return;
   this.removeListener('close', onClose);
   this.removeListener('connect', onConnect);
   deferred.delete(this);

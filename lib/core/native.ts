@@ -14,6 +14,7 @@
 // and building results through N-API costs more than the margin the syscalls
 // leave (measured in bench/).
 import { join, sep } from 'node:path';
+import { formatAddress } from './address.js';
 import { systemError, unsupported, type KeepAliveSystemError } from './errors.js';
 import type { KernelValues } from './options.js';
 
@@ -92,6 +93,10 @@ interface Binding {
   optionNames: string[];
   /** One getsockopt(TCP_INFO) on the socket in the fd slot into infoSlots; result slot as for set(). */
   info(): void;
+  /** Fills the option, info and endpoint slots for the socket in the fd slot, as its connection ends; result slot as for set(). */
+  snapshot(): void;
+  /** Both ends of the connection of the last snapshot(): 20 bytes each, local first (see src/binding.cc). */
+  endpointSlots: Uint8Array;
   /** Reads another process's socket from outside (pidfd_getfd) into the option and info slots, if fd still is the socket with that inode; returns the failed call's name, or undefined. */
   inspect(pid: number, fd: number, inode: number): string | undefined;
   /** TCP_INFO fields of the last info() or inspect(), in kernel units. */
@@ -170,6 +175,8 @@ function standIn(): Binding {
     get: refuse('reading keepalive values back'),
     info: refuse('reading TCP_INFO'),
     inspect: refuse('inspecting another process'),
+    snapshot: refuse('reading a lost connection'),
+    endpointSlots: new Uint8Array(40),
     slots: new Int32Array(8),
     layout: { idle: 0, interval: 1, count: 2, userTimeout: 3, enabled: 4, failed: 5, fd: 6, result: 7 },
     optionNames: [],
@@ -184,7 +191,7 @@ function standIn(): Binding {
 }
 
 const addon = rawBinding ?? standIn();
-const { slots, infoSlots, optionNames, stateNames, infoLayout: F } = addon;
+const { slots, infoSlots, endpointSlots, optionNames, stateNames, infoLayout: F } = addon;
 const { idle: IDLE, interval: INTERVAL, count: COUNT, userTimeout: USER_TIMEOUT, enabled: ENABLED } = addon.layout;
 const { fd: FD, result: RESULT, failed: FAILED } = addon.layout;
 
@@ -194,7 +201,7 @@ const { fd: FD, result: RESULT, failed: FAILED } = addon.layout;
 // and writes go nowhere; the addon would find no fd (it clears the slot after
 // each call). Refused here first, with a coded error.
 function checkAttached(): void {
-  if (slots.length === 0 || infoSlots.length === 0) {
+  if (slots.length === 0 || infoSlots.length === 0 || endpointSlots.length === 0) {
     throw Object.assign(
       new Error(
         "tcp-keepalive: the addon's shared arrays were detached by other code (transferred with structuredClone or " +
@@ -250,6 +257,45 @@ export function inspectSocket(pid: number, fd: number, inode: number): Inspected
   const step = addon.inspect(pid, fd, inode);
   if (step !== undefined) return { error: systemError(slots[RESULT], step, 'TCP socket') };
   return { keepAlive: optionsFromSlots(), tcpInfo: tcpInfoFromSlots() };
+}
+
+/** One end of a connection. */
+export interface Endpoint {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
+/** What the kernel still holds of a socket whose connection it ended. */
+export interface Snapshot {
+  keepAlive: KeepAliveState;
+  tcpInfo: TcpInfo;
+  local: Endpoint | undefined;
+  remote: Endpoint | undefined;
+}
+
+/**
+ * Every option, TCP_INFO and both endpoints of the socket behind fd, in one
+ * native call: made as a connection ends with an error, before Node closes
+ * the fd (afterwards the kernel has nothing to say). Throws what the kernel
+ * refuses (syscall 'getsockopt').
+ */
+export function readSnapshot(fd: number): Snapshot {
+  slots[FD] = fd;
+  checkAttached();
+  addon.snapshot();
+  if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'getsockopt', 'snapshot');
+  return { keepAlive: optionsFromSlots(), tcpInfo: tcpInfoFromSlots(), local: endpointFromSlots(0), remote: endpointFromSlots(ENDPOINT_BYTES) };
+}
+
+// src/binding.cc kEndpointBytes: family, 0, port (big-endian), 16 address bytes.
+const ENDPOINT_BYTES = 20;
+
+function endpointFromSlots(offset: number): Endpoint | undefined {
+  const family = endpointSlots[offset];
+  if (family !== 4 && family !== 6) return undefined;
+  const address = endpointSlots.subarray(offset + 4, offset + 4 + (family === 4 ? 4 : 16));
+  return { address: formatAddress(address, family), port: (endpointSlots[offset + 2] << 8) | endpointSlots[offset + 3], family };
 }
 
 /** The name of a tcpi_state number (as /proc/net/tcp lists it too), or the number in hex where it has none. */

@@ -6,6 +6,7 @@ import { applyToTarget } from './apply.js';
 import { socketError, unsupported } from './errors.js';
 import { addonLoaded, readOptions, setOptions, type KeepAliveState } from './native.js';
 import { pinsExist } from './sticky.js';
+import { connectionLostChannel, noteConfigured } from './watch.js';
 import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
 import { PENDING, checkTarget, resolveFd } from './target.js';
 
@@ -27,6 +28,8 @@ export function setKeepAlive<T extends Socket | Server>(target: T, options: Keep
     const fd = resolveFd(target);
     if (fd !== PENDING) {
       setOptions(fd, values);
+      // Watched for a lost connection only while something listens.
+      if (connectionLostChannel.hasSubscribers) noteConfigured(target);
       return target;
     }
   }

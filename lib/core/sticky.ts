@@ -8,12 +8,13 @@
 // pinned pay one WeakMap lookup per call (measured in bench/).
 import { Socket } from 'node:net';
 import type { KernelValues } from './options.js';
+import { innermostSocket } from './target.js';
 
 type NodeSetKeepAlive = (this: Socket, enable?: unknown, initialDelay?: unknown, interval?: unknown, count?: unknown) => Socket;
 
 /**
  * What a pinned connection gets back after each of Node's calls, by its TCP
- * socket (see pinKey); `null`: unpinned on purpose, whatever its listener says.
+ * socket (innermostSocket, lib/core/target.ts); `null`: unpinned on purpose, whatever its listener says.
  */
 const pins = new WeakMap<Socket, KernelValues | null>();
 /**
@@ -22,17 +23,6 @@ const pins = new WeakMap<Socket, KernelValues | null>();
  * accept costs it no syscall and no write here either.
  */
 const listenerPins = new WeakMap<object, KernelValues>();
-
-// One connection can have two JavaScript objects: a TLSSocket wrapped around
-// a net.Socket (tls.connect({ socket }) through a CONNECT proxy, STARTTLS, and
-// every tls.Server connection) keeps it as `_parent`, and Node's call on
-// either reaches the same fd. Pins live under the innermost one, so a pin set
-// through either holds against Node's call on either.
-function pinKey(socket: Socket): Socket {
-  let key = socket;
-  for (let parent = (key as { _parent?: unknown })._parent; parent instanceof Socket; parent = (key as { _parent?: unknown })._parent) key = parent;
-  return key;
-}
 
 let original: NodeSetKeepAlive | undefined;
 // How pinned values go back on: the library's own set path (lib/core/apply.ts),
@@ -119,7 +109,7 @@ export function pin(socket: Socket, values: KernelValues, set: (socket: Socket, 
     lastPinned = { ...values, enabled: -1, sticky: 1 };
   }
   if (!installGuard()) throw stickyUnavailable();
-  pins.set(pinKey(socket), lastPinned!);
+  pins.set(innermostSocket(socket), lastPinned!);
   setPinned = set;
 }
 
@@ -140,11 +130,11 @@ export function pinsExist(): boolean {
 }
 
 export function unpin(socket: Socket): void {
-  pins.set(pinKey(socket), null);
+  pins.set(innermostSocket(socket), null);
 }
 
 export function pinnedValues(socket: Socket): KernelValues | undefined {
-  const key = pinKey(socket);
+  const key = innermostSocket(socket);
   const pinned = pins.get(key);
   if (pinned !== undefined) return pinned ?? undefined;
   // An accepted socket knows its server (a client socket's is null).

@@ -61,6 +61,19 @@ export function checkTarget(target: unknown): void {
   if (target.destroyed) closed();
 }
 
+/**
+ * One connection can have two JavaScript objects: a TLSSocket wrapped around a
+ * net.Socket (tls.connect({ socket }) through a CONNECT proxy, STARTTLS, and
+ * every tls.Server connection) keeps it as `_parent`, and Node's calls on
+ * either reach the same fd. What belongs to the connection is kept under the
+ * innermost one.
+ */
+export function innermostSocket(socket: Socket): Socket {
+  let inner = socket;
+  for (let parent = (inner as { _parent?: unknown })._parent; parent instanceof Socket; parent = (inner as { _parent?: unknown })._parent) inner = parent;
+  return inner;
+}
+
 /** The error for a target that is not a socket or server at all. */
 export function notATarget(target: unknown): TypeError {
   return invalidArgType(TARGET, 'an instance of net.Socket, tls.TLSSocket or net.Server', target);

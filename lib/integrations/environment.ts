@@ -30,6 +30,8 @@ const STICKY = 'TCP_KEEPALIVE_STICKY';
 const DETECT_WITHIN = 'TCP_KEEPALIVE_DETECT_WITHIN';
 const NAT_IDLE = 'TCP_KEEPALIVE_NAT_IDLE';
 const PROBES = 'TCP_KEEPALIVE_PROBES';
+// A line on stderr for every lost connection (lib/integrations/report.ts).
+const REPORT = 'TCP_KEEPALIVE_REPORT';
 
 /** Every variable the preload reads (lib/register.ts checks these before loading anything). */
 export const VARIABLE_NAMES: readonly string[] = [
@@ -39,10 +41,21 @@ export const VARIABLE_NAMES: readonly string[] = [
   DETECT_WITHIN,
   NAT_IDLE,
   PROBES,
+  REPORT,
 ];
 
-/** What the environment asks for: nothing, "leave sockets alone", or values for every socket (sticky unless it says off). */
-type EnvironmentSettings = { kind: 'unset' } | { kind: 'off' } | { kind: 'on'; values: KernelValues };
+/** How the preload reports lost connections: a sentence, or one JSON object per line. */
+export type ReportFormat = 'text' | 'json';
+
+/**
+ * What the environment asks for: keepalive (nothing, "leave sockets alone",
+ * or values for every socket, sticky unless it says off), and whether to
+ * report every lost connection.
+ */
+interface EnvironmentSettings {
+  keepAlive: { kind: 'unset' } | { kind: 'off' } | { kind: 'on'; values: KernelValues };
+  report: ReportFormat | null;
+}
 
 /** A bad variable, with the one line the preload prints before it exits. */
 export class EnvironmentError extends Error {
@@ -83,10 +96,22 @@ export function readEnvironment(env: NodeJS.ProcessEnv): EnvironmentSettings {
     if (stray !== undefined) throw new EnvironmentError(`${stray} is set without ${DETECT_WITHIN}: it only shapes what that variable asks for`);
   }
   if (present(env[STICKY])) values.sticky = onOff(STICKY, env[STICKY]!) ? 1 : 0;
+  const report = reportFormat(env, onOff);
 
-  if (enabled === false) return { kind: 'off' };
-  if (given.length === 0 && !present(env[DETECT_WITHIN]) && enabled === undefined) return { kind: 'unset' };
-  return { kind: 'on', values };
+  if (enabled === false) return { keepAlive: { kind: 'off' }, report };
+  if (given.length === 0 && !present(env[DETECT_WITHIN]) && enabled === undefined) return { keepAlive: { kind: 'unset' }, report };
+  return { keepAlive: { kind: 'on', values }, report };
+}
+
+// TCP_KEEPALIVE_REPORT: on (1, true) for a sentence per lost connection, json for an object.
+function reportFormat(env: NodeJS.ProcessEnv, onOff: (name: string, value: string) => boolean): ReportFormat | null {
+  if (!present(env[REPORT])) return null;
+  if (env[REPORT].trim().toLowerCase() === 'json') return 'json';
+  try {
+    return onOff(REPORT, env[REPORT]) ? 'text' : null;
+  } catch {
+    throw new EnvironmentError(`${REPORT}=${quoted(env[REPORT])} is not valid: use on, json or off`);
+  }
 }
 
 // TCP_KEEPALIVE_DETECT_WITHIN (+ NAT_IDLE, PROBES): the schedule keepAliveFor

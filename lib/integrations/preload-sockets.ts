@@ -9,6 +9,8 @@ import { addonLoaded } from '../core/native.js';
 import { nodeEnabledKeepAlive } from '../core/node-state.js';
 import type { KernelValues } from '../core/options.js';
 import { installGuard, pinAccepted, pinnedValues } from '../core/sticky.js';
+// Sockets configured here are reported when they are lost, to whatever subscribes.
+import '../kernel-view/connection-lost.js';
 
 // Without the addon, what Node cannot set is dropped once, with one warning,
 // rather than failing every socket.
@@ -54,6 +56,7 @@ const configuredAtConnect = new WeakSet<Socket>();
 
 /** Every connect() call: the wrapper or net.client.socket runs once per call. */
 export function configureClient(socket: Socket, values: KernelValues): void {
+  if (socket.destroyed) return; // closed before the channel's next tick
   const applied = usable(values);
   // A pinned socket is marked by its pin already (sticky, the default, where it can be had).
   if (applied.sticky !== 1) configuredAtConnect.add(socket);
@@ -79,6 +82,8 @@ export function configureListener(server: Server, values: KernelValues): void {
 }
 
 export function configureAccepted(socket: Socket, values: KernelValues): void {
+  // Destroyed by a 'connection' handler (a connection limit, a deny list): a check, not an error built and dropped.
+  if (socket.destroyed) return;
   const server = (socket as unknown as { server?: Server }).server;
   // The channel publishes after the 'connection' handlers ran: if one called
   // Node's setKeepAlive, the inherited values are gone and need a set of their own.

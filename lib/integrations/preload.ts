@@ -21,6 +21,7 @@ import { toKernelValues, type KernelValues, type KeepAliveOptions } from '../cor
 
 // For lib/register.ts, which loads this file only when the environment names a variable.
 export { EnvironmentError, readEnvironment } from './environment.js';
+import type { ReportFormat } from './environment.js';
 
 /** What `configure` accepts: the keepalive options (ms), plus `sticky` (default `true` here). */
 export type PreloadOptions = Omit<KeepAliveOptions, 'enabled'>;
@@ -34,6 +35,15 @@ type Sockets = typeof import('./preload-sockets.js');
 let sockets: Sockets | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = (): Sockets => (sockets ??= require('./preload-sockets.js') as Sockets);
+
+/**
+ * TCP_KEEPALIVE_REPORT: a line on stderr per lost connection. Its file (and
+ * with it the addon) loads only when the variable asks for it.
+ */
+export function startReport(format: ReportFormat): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('./report.js') as typeof import('./report.js')).startReport(format);
+}
 
 /** configure(): the options sockets get from now on (sticky unless they say not); `null` stops configuring new sockets. */
 export function setPreloadOptions(next: PreloadOptions | null): void {

@@ -4,6 +4,7 @@
 // keepalive options and TCP_INFO.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { constants, endianness } from 'node:os';
+import { formatAddress } from '../core/address.js';
 import { invalidArgType, outOfRange, unsupported } from '../core/errors.js';
 import { addonLoaded, inspectSocket, tcpStateName, type KeepAliveState, type TcpInfo } from '../core/native.js';
 
@@ -146,21 +147,11 @@ function inspectThreadGroup({ process: pid }: ProcessIdentity): InspectedSocket[
 // "0100007F:1F90" (IPv4) or 32 hex digits (IPv6), each 32-bit word in host order.
 function endpoint(hex: string): SocketEndpoint {
   const [address, port] = hex.split(':');
-  const words = address.match(/.{8}/g)!.map((word) => {
-    const bytes = word.match(/../g)!.map((byte) => parseInt(byte, 16));
-    return endianness() === 'LE' ? bytes.reverse() : bytes;
+  const bytes = address.match(/.{8}/g)!.flatMap((word) => {
+    const wordBytes = word.match(/../g)!.map((byte) => parseInt(byte, 16));
+    return endianness() === 'LE' ? wordBytes.reverse() : wordBytes;
   });
-  const bytes = words.flat();
-  let text: string;
-  if (bytes.length === 4) {
-    text = bytes.join('.');
-  } else if (bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    // An IPv4 client of a dual-stack listener, written as Node and ss write it.
-    text = `::ffff:${bytes.slice(12).join('.')}`;
-  } else {
-    text = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
-  }
-  return { address: text, port: parseInt(port, 16) };
+  return { address: formatAddress(bytes, bytes.length === 4 ? 4 : 6), port: parseInt(port, 16) };
 }
 
 function processError(pid: number, error: NodeJS.ErrnoException, path: string): Error {

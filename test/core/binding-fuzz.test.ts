@@ -95,9 +95,10 @@ describe.runIf(process.platform === 'linux' && rawBinding !== null)('the raw bin
       slots[layout.fd] = fd;
       const which = next();
       const usesFdSlot = which < 0.97;
-      if (which < 0.4) native.set();
-      else if (which < 0.75) native.get();
-      else if (which < 0.97) native.info();
+      if (which < 0.35) native.set();
+      else if (which < 0.65) native.get();
+      else if (which < 0.85) native.info();
+      else if (which < 0.97) native.snapshot();
       else {
         // inspect takes its arguments: of the wrong type it must throw, never read anything;
         // numbers that name no process or fd fail in the kernel.

@@ -15,29 +15,37 @@ function kernelValues(options: { idle: number; interval: number; count: number; 
 describe('the plain variables', () => {
   it('seconds for idle and interval, probes, ms for the user timeout: taken as the kernel takes them', () => {
     expect(readEnvironment({ KEEPIDLE: '30', KEEPINTVL: '10', KEEPCNT: '3', TCP_USER_TIMEOUT: '60000' })).toEqual({
-      kind: 'on',
-      values: { enabled: 1, idleSeconds: 30, intervalSeconds: 10, count: 3, userTimeoutMs: 60_000, sticky: 1 },
+      keepAlive: { kind: 'on', values: { enabled: 1, idleSeconds: 30, intervalSeconds: 10, count: 3, userTimeoutMs: 60_000, sticky: 1 } },
+      report: null,
     });
   });
 
   it('the namespaced name wins; left-out values stay as the kernel has them (-1)', () => {
     expect(readEnvironment({ KEEPIDLE: '30', TCP_KEEPALIVE_IDLE: '45' })).toEqual({
-      kind: 'on',
-      values: { enabled: 1, idleSeconds: 45, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: 1 },
+      keepAlive: { kind: 'on', values: { enabled: 1, idleSeconds: 45, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: 1 } },
+      report: null,
     });
   });
 
   it('nothing set, empty values, the switch alone, and off', () => {
-    expect(readEnvironment({})).toEqual({ kind: 'unset' });
-    expect(readEnvironment({ KEEPIDLE: ' ', TCP_KEEPALIVE_STICKY: 'off' })).toEqual({ kind: 'unset' });
+    expect(readEnvironment({})).toEqual({ keepAlive: { kind: 'unset' }, report: null });
+    expect(readEnvironment({ KEEPIDLE: ' ', TCP_KEEPALIVE_STICKY: 'off' })).toEqual({ keepAlive: { kind: 'unset' }, report: null });
     expect(readEnvironment({ TCP_KEEPALIVE: 'on' })).toEqual({
-      kind: 'on',
-      values: { enabled: 1, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: 1 },
+      keepAlive: { kind: 'on', values: { enabled: 1, idleSeconds: -1, intervalSeconds: -1, count: -1, userTimeoutMs: -1, sticky: 1 } },
+      report: null,
     });
-    expect(readEnvironment({ KEEPALIVE: 'off', KEEPIDLE: '30' })).toEqual({ kind: 'off' });
+    expect(readEnvironment({ KEEPALIVE: 'off', KEEPIDLE: '30' })).toEqual({ keepAlive: { kind: 'off' }, report: null });
+  });
+
+  it('TCP_KEEPALIVE_REPORT: on (1, true) for sentences, json for objects, off; alone it leaves keepalive unset', () => {
+    for (const on of ['1', 'on', 'true', ' ON ']) expect(readEnvironment({ TCP_KEEPALIVE_REPORT: on })).toEqual({ keepAlive: { kind: 'unset' }, report: 'text' });
+    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: 'json', KEEPIDLE: '30' })).toMatchObject({ keepAlive: { kind: 'on' }, report: 'json' });
+    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: 'off' })).toEqual({ keepAlive: { kind: 'unset' }, report: null });
+    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: '1', KEEPALIVE: 'off' })).toEqual({ keepAlive: { kind: 'off' }, report: 'text' });
   });
 
   it.each([
+    [{ TCP_KEEPALIVE_REPORT: 'yes please' }, /^TCP_KEEPALIVE_REPORT="yes please" is not valid: use on, json or off$/],
     [{ KEEPIDLE: '0' }, /^KEEPIDLE="0" is not valid: it must be an integer from 1 to 32767 \(seconds\)$/],
     [{ KEEPCNT: '128' }, /^KEEPCNT="128" is not valid: it must be an integer from 1 to 127 \(probes\)$/],
     [{ TCP_KEEPALIVE_INTERVAL: '10s' }, /^TCP_KEEPALIVE_INTERVAL="10s" is not valid/],
@@ -49,16 +57,16 @@ describe('the plain variables', () => {
 
 describe('the budget in the environment (tcp-keepalive/register)', () => {
   it('TCP_KEEPALIVE_DETECT_WITHIN (seconds, or with a unit), NAT_IDLE and PROBES give keepAliveFor\'s choice', () => {
-    expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '30' })).toEqual({ kind: 'on', values: kernelValues(keepAliveFor({ detectWithin: 30_000 })) });
+    expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '30' })).toEqual({ keepAlive: { kind: 'on', values: kernelValues(keepAliveFor({ detectWithin: 30_000 })) }, report: null });
     expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '2min', TCP_KEEPALIVE_NAT_IDLE: '350s', TCP_KEEPALIVE_PROBES: '4' })).toEqual({
-      kind: 'on',
-      values: kernelValues(keepAliveFor({ detectWithin: 120_000, natIdle: 350_000, probes: 4 })),
+      keepAlive: { kind: 'on', values: kernelValues(keepAliveFor({ detectWithin: 120_000, natIdle: 350_000, probes: 4 })) },
+      report: null,
     });
     expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '8000ms', TCP_KEEPALIVE_STICKY: 'off' })).toEqual({
-      kind: 'on',
-      values: { ...kernelValues(keepAliveFor({ detectWithin: 8_000 })), sticky: 0 },
+      keepAlive: { kind: 'on', values: { ...kernelValues(keepAliveFor({ detectWithin: 8_000 })), sticky: 0 } },
+      report: null,
     });
-    expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '30', KEEPALIVE: 'off' })).toEqual({ kind: 'off' });
+    expect(readEnvironment({ TCP_KEEPALIVE_DETECT_WITHIN: '30', KEEPALIVE: 'off' })).toEqual({ keepAlive: { kind: 'off' }, report: null });
   });
 
   it.each([

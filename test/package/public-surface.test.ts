@@ -12,6 +12,7 @@ const requireDist = createRequire(join(DIST, 'index.js'));
 
 const FUNCTIONS = [
   'capabilities',
+  'countConnectionsLost',
   'detectionTime',
   'getKeepAlive',
   'getTcpInfo',
@@ -19,6 +20,7 @@ const FUNCTIONS = [
   'keepAliveAgent',
   'keepAliveFor',
   'keepAliveHttpsAgent',
+  'onConnectionLost',
   'setKeepAlive',
   'systemDefaults',
   'withKeepAlive',
@@ -26,6 +28,8 @@ const FUNCTIONS = [
 const TYPES = [
   'Capabilities',
   'ChosenKeepAlive',
+  'ConnectionLost',
+  'ConnectionLostOptions',
   'DetectionBudget',
   'DetectionSettings',
   'DetectionTime',
@@ -33,6 +37,8 @@ const TYPES = [
   'KeepAliveOptions',
   'KeepAliveState',
   'KeepAliveSystemError',
+  'LossCause',
+  'LossCount',
   'OptionSupport',
   'SocketEndpoint',
   'SocketTimer',

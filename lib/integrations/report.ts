@@ -1,0 +1,78 @@
+// TCP_KEEPALIVE_REPORT: one line on stderr for every TCP connection of the
+// process that the kernel ends with an error, saying why and after how much
+// silence. It watches every connection, configured or not, and changes
+// nothing: with no keepalive variable set, it is how an operator learns
+// whether a path drops idle flows before choosing values. Loaded by the
+// preload only when the variable is set.
+import { onConnectionLost, type ConnectionLost } from '../kernel-view/connection-lost.js';
+import type { ReportFormat } from './environment.js';
+
+/** Starts reporting; a warning, not a failure, where sockets cannot be watched. */
+export function startReport(format: ReportFormat): void {
+  try {
+    onConnectionLost((lost) => process.stderr.write(`${format === 'json' ? reportJson(lost) : reportSentence(lost)}\n`), { every: true });
+  } catch (error) {
+    process.emitWarning(`tcp-keepalive/register: TCP_KEEPALIVE_REPORT cannot watch connections: ${(error as Error).message}`, { code: 'TCP_KEEPALIVE_PRELOAD' });
+  }
+}
+
+/** The message's fields without the socket, and the error as its code. */
+export function reportJson(lost: ConnectionLost): string {
+  const { socket: _socket, error, ...fields } = lost;
+  return JSON.stringify({ ...fields, error: (error as NodeJS.ErrnoException).code ?? error.message });
+}
+
+/** One sentence: which connection, why, after how much silence, with the settings and the promise beside it. */
+export function reportSentence(lost: ConnectionLost): string {
+  const silence = `${seconds(lost.silentFor)} of silence`;
+  const { settings } = lost;
+  let why: string;
+  switch (lost.cause) {
+    case 'keepalive':
+      why = `${plural(lost.probes, 'keepalive probe')} unanswered after ${silence}`;
+      break;
+    case 'user-timeout':
+      why =
+        lost.retransmits > 0
+          ? `the user timeout (${seconds(settings.userTimeout)}) passed with data unacknowledged, ${plural(lost.retransmits, 'retransmission')}, after ${silence}`
+          : `the user timeout (${seconds(settings.userTimeout)}) passed after ${plural(lost.probes, 'keepalive probe')} unanswered, ${silence}`;
+      break;
+    case 'retransmissions':
+      why = `data unacknowledged after ${plural(lost.retransmits, 'retransmission')} (tcp_retries2), ${silence}${codeUnless(lost, 'ETIMEDOUT')}`;
+      break;
+    default:
+      why = `reset${codeUnless(lost, '')} after ${silence}`;
+  }
+  const promise = lost.expectedWithin === null ? '' : `, expected within ${seconds(lost.expectedWithin)}`;
+  let hint = '';
+  // A reset after a long silence: something on the path forgot the flow
+  // before keepalive spoke (or keepalive never speaks).
+  if (lost.cause === 'reset' && lost.silentFor >= 30_000 && (!settings.enabled || settings.idle >= lost.silentFor)) {
+    hint = `; something on the path may forget idle flows before keepalive speaks${settings.enabled ? ` (after ${seconds(settings.idle)})` : ''}: keepAliveFor({ natIdle })`;
+  }
+  return `tcp-keepalive: lost ${endpoint(lost.remoteAddress, lost.remotePort)} (from ${endpoint(lost.localAddress, lost.localPort)}): ${why} (settings ${settingsText(lost)}${promise})${hint}`;
+}
+
+function settingsText({ settings }: ConnectionLost): string {
+  if (!settings.enabled) return settings.userTimeout > 0 ? `keepalive off +${settings.userTimeout / 1000}s` : 'keepalive off';
+  const base = `${settings.idle / 1000}/${settings.interval / 1000}/${settings.count}`;
+  return settings.userTimeout > 0 ? `${base} +${settings.userTimeout / 1000}s` : base;
+}
+
+function codeUnless(lost: ConnectionLost, usual: string): string {
+  const code = (lost.error as NodeJS.ErrnoException).code;
+  return code === undefined || code === usual ? '' : ` (${code})`;
+}
+
+function endpoint(address: string | undefined, port: number | undefined): string {
+  if (address === undefined) return '?';
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

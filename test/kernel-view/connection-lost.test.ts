@@ -1,0 +1,270 @@
+// onConnectionLost and the tcp-keepalive:connection-lost channel on loopback:
+// a connection the peer resets (the one loss loopback can make; keepalive,
+// user and retransmission timeouts need a silent peer: test/network/) is
+// reported once, with both endpoints, before the program's 'error' event;
+// normal ends, the program's own destroy and refused connects say nothing;
+// TLS, a socket destroyed twice and a socket that reconnects are reported
+// once per connection; bad arguments get the library's codes.
+import { describe, expect, it, onTestFinished } from 'vitest';
+import diagnostics from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { countConnectionsLost, getKeepAlive, onConnectionLost, setKeepAlive, type ConnectionLost } from '../../lib/index.js';
+import { explain, run } from '../helpers/run.js';
+import { connectedPair, listen, portOf, track, LOOPBACK } from '../helpers/sockets.js';
+
+const key = readFileSync(join(__dirname, '..', 'fixtures', 'key.pem'));
+const cert = readFileSync(join(__dirname, '..', 'fixtures', 'cert.pem'));
+const SETTINGS = { idle: 11_000, interval: 3_000, count: 4 };
+
+/** Every message published while the current test runs. */
+function collect(options?: { every?: boolean }): ConnectionLost[] {
+  const seen: ConnectionLost[] = [];
+  const stop = onConnectionLost((lost) => seen.push(lost), options);
+  onTestFinished(stop);
+  return seen;
+}
+
+/** Resets `peer`'s side: the other end reads ECONNRESET, as after a middlebox's reset. */
+async function resetFrom(peer: net.Socket, victim: net.Socket): Promise<Error> {
+  const failed = new Promise<Error>((resolve) => victim.once('error', resolve));
+  const closed = new Promise((resolve) => victim.once('close', resolve));
+  peer.resetAndDestroy();
+  const error = await failed;
+  await closed;
+  return error;
+}
+
+describe('a connection reset by its peer', () => {
+  it('is reported once, with both ends, the settings in force and the error, before the program hears of it', async () => {
+    const seen = collect();
+    const { client, peer } = await connectedPair();
+    setKeepAlive(client, SETTINGS);
+    const settings = getKeepAlive(client);
+    const ends = { remoteAddress: client.remoteAddress, remotePort: client.remotePort, localAddress: client.localAddress, localPort: client.localPort };
+    let seenAtError = -1;
+    client.on('error', () => (seenAtError = seen.length));
+    const error = await resetFrom(peer, client);
+    expect(seen).toHaveLength(1);
+    expect(seenAtError).toBe(1); // published before the 'error' event
+    const [lost] = seen;
+    expect(lost.socket).toBe(client);
+    expect(lost.error).toBe(error);
+    expect(lost).toMatchObject({ ...ends, cause: 'reset', settings, expectedWithin: null, configured: true, probes: 0, retransmits: 0 });
+    expect(lost.silentFor).toBeGreaterThanOrEqual(0);
+    expect(lost.silentFor).toBeLessThan(5_000);
+  });
+
+  it('over IPv6 too, and on the side that accepted it (the listener was configured)', async () => {
+    const seen = collect();
+    const server = await listen(6);
+    setKeepAlive(server, SETTINGS);
+    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+    const client = track(net.connect(portOf(server), LOOPBACK[6]));
+    await once(client, 'connect');
+    const [socket] = await accepted;
+    const clientPort = client.localPort;
+    await resetFrom(client, socket);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ socket, cause: 'reset', configured: true, remoteAddress: '::1', remotePort: clientPort, localAddress: '::1', localPort: portOf(server) });
+  });
+
+  it('an error on a write after the reset is a reset too', async () => {
+    const seen = collect();
+    const { client, peer } = await connectedPair();
+    setKeepAlive(client, SETTINGS);
+    // Not reading at all (libuv's read stopped): the reset is met by a write.
+    client.pause();
+    (client as unknown as { _handle: { readStop(): number } })._handle.readStop();
+    const closed = new Promise((resolve) => client.on('close', resolve));
+    const failed = new Promise<NodeJS.ErrnoException>((resolve) => client.on('error', resolve));
+    peer.resetAndDestroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The write meets the reset (ECONNRESET or EPIPE, whichever the kernel says first).
+    client.write('x', () => undefined);
+    const error = await failed;
+    await closed;
+    expect(error.syscall).toBe('write');
+    expect(seen).toHaveLength(1);
+    expect(['ECONNRESET', 'EPIPE']).toContain((seen[0].error as NodeJS.ErrnoException).code);
+    expect(seen[0]).toMatchObject({ cause: 'reset', error });
+  });
+});
+
+describe('what is not a lost connection says nothing', () => {
+  it('a normal close, end(), the program destroying its socket (with or without an error), a refused connect', async () => {
+    const seen = collect({ every: true });
+    const closed = await connectedPair();
+    setKeepAlive(closed.client, SETTINGS);
+    closed.client.end();
+    await once(closed.client, 'close');
+    const destroyed = await connectedPair();
+    setKeepAlive(destroyed.client, SETTINGS);
+    destroyed.client.destroy();
+    const withError = await connectedPair();
+    setKeepAlive(withError.client, SETTINGS);
+    withError.client.on('error', () => undefined);
+    const withErrorClosed = new Promise((resolve) => withError.client.on('close', resolve));
+    withError.client.destroy(Object.assign(new Error('done with it'), { code: 'ECONNRESET' }));
+    await withErrorClosed;
+    const probe = await listen();
+    const port = portOf(probe);
+    probe.close();
+    await once(probe, 'close');
+    const refused = net.connect(port, LOOPBACK[4]);
+    setKeepAlive(refused, SETTINGS);
+    const [refusal] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
+    expect(refusal.code).toBe('ECONNREFUSED');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toEqual([]);
+  });
+
+  it('a socket this library never configured, unless the subscriber asks for every socket', async () => {
+    const configuredOnly = collect();
+    const every = collect({ every: true });
+    const { client, peer } = await connectedPair();
+    await resetFrom(peer, client);
+    expect(configuredOnly).toEqual([]);
+    expect(every).toHaveLength(1);
+    expect(every[0]).toMatchObject({ socket: client, configured: false, cause: 'reset' });
+  });
+
+  it('nothing is watched while nothing subscribes: Node\'s own _destroy stays in place', async () => {
+    const script = `
+      const net = require('node:net');
+      const { setKeepAlive } = require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'index.js'))});
+      const original = net.Socket.prototype._destroy;
+      const server = net.createServer((s) => s.resetAndDestroy()).listen(0, '127.0.0.1', () => {
+        setKeepAlive(server, { idle: 9000 });
+        const c = net.connect(server.address().port, '127.0.0.1', () => setKeepAlive(c, { idle: 9000 }));
+        c.on('error', () => {});
+        c.on('close', () => { console.log(JSON.stringify({ same: net.Socket.prototype._destroy === original })); server.close(); });
+      });`;
+    const result = await run(process.execPath, ['-e', script], { cwd: __dirname, env: process.env, timeoutMs: 20_000 });
+    expect(result.code, explain(result)).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ same: true });
+  });
+});
+
+/** The TCP socket under a tls.Server's TLSSocket: a TLS wrap cannot be reset, its TCP socket can. */
+function rawSocketOf(socket: tls.TLSSocket): net.Socket {
+  return (socket as unknown as { _parent: net.Socket })._parent;
+}
+
+describe('one report per connection', () => {
+  it('a TLSSocket: reported once, as the TLSSocket the program holds', async () => {
+    const seen = collect();
+    const accepted: tls.TLSSocket[] = [];
+    const server = track(tls.createServer({ key, cert }, (socket) => accepted.push(socket)));
+    server.listen(0, LOOPBACK[4]);
+    await once(server, 'listening');
+    const client = track(tls.connect({ port: portOf(server as unknown as net.Server), host: LOOPBACK[4], ca: cert, servername: 'localhost' }));
+    await once(client, 'secureConnect');
+    setKeepAlive(client, SETTINGS);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    while (accepted.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const closed = new Promise((resolve) => client.on('close', resolve));
+    client.on('error', () => undefined);
+    rawSocketOf(accepted[0]).resetAndDestroy();
+    await closed;
+    expect(seen).toHaveLength(1);
+    expect(seen[0].socket).toBe(client);
+    expect(seen[0]).toMatchObject({ cause: 'reset', configured: true, remotePort: portOf(server as unknown as net.Server) });
+  });
+
+  it('tls.connect({ socket }) over a net.Socket (two objects, one connection): once', async () => {
+    const seen = collect({ every: true });
+    const accepted: tls.TLSSocket[] = [];
+    const server = track(tls.createServer({ key, cert }, (socket) => accepted.push(socket)));
+    server.listen(0, LOOPBACK[4]);
+    await once(server, 'listening');
+    const raw = track(net.connect(portOf(server as unknown as net.Server), LOOPBACK[4]));
+    await once(raw, 'connect');
+    const client = track(tls.connect({ socket: raw, ca: cert, servername: 'localhost' }));
+    await once(client, 'secureConnect');
+    while (accepted.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    client.on('error', () => undefined);
+    raw.on('error', () => undefined);
+    const closed = new Promise((resolve) => client.on('close', resolve));
+    rawSocketOf(accepted[0]).resetAndDestroy();
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a socket destroyed twice: once; a socket that connects again: once per connection', async () => {
+    const seen = collect();
+    const server = await listen();
+    const peers: net.Socket[] = [];
+    server.on('connection', (socket) => peers.push(socket));
+    const socket = track(new net.Socket());
+    socket.on('error', () => undefined);
+    for (let round = 0; round < 2; round++) {
+      socket.connect(portOf(server), LOOPBACK[4]);
+      await once(socket, 'connect');
+      setKeepAlive(socket, SETTINGS);
+      while (peers.length <= round) await new Promise((resolve) => setTimeout(resolve, 5));
+      const failed = once(socket, 'error') as Promise<[Error]>;
+      peers[round].resetAndDestroy();
+      const [error] = await failed;
+      socket.destroy(error); // the program destroys it again
+      await once(socket, 'close');
+    }
+    expect(seen.map((lost) => lost.cause)).toEqual(['reset', 'reset']);
+    expect(seen[0].localPort).not.toBe(seen[1].localPort);
+  });
+});
+
+describe('subscribers', () => {
+  it('a diagnostics_channel subscriber gets the same message; countConnectionsLost counts by cause and destination', async () => {
+    const direct: unknown[] = [];
+    const subscriber = (message: unknown): void => void direct.push(message);
+    diagnostics.subscribe('tcp-keepalive:connection-lost', subscriber);
+    onTestFinished(() => void diagnostics.unsubscribe('tcp-keepalive:connection-lost', subscriber));
+    const counter = countConnectionsLost();
+    onTestFinished(counter.stop);
+    const seen = collect();
+    const { client, peer, server } = await connectedPair();
+    setKeepAlive(client, SETTINGS);
+    await resetFrom(peer, client);
+    expect(direct).toEqual(seen);
+    expect(counter.counts()).toEqual([{ cause: 'reset', destination: `127.0.0.1:${portOf(server)}`, count: 1 }]);
+    counter.stop();
+    counter.stop(); // twice is harmless
+    const second = await connectedPair();
+    setKeepAlive(second.client, SETTINGS);
+    await resetFrom(second.peer, second.client);
+    expect(counter.counts()).toHaveLength(1);
+  });
+
+  it('a subscriber that throws: the program still gets its error, and the throw surfaces as Node reports a channel subscriber\'s', async () => {
+    const script = `
+      const net = require('node:net');
+      const { setKeepAlive, onConnectionLost } = require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'index.js'))});
+      const events = [];
+      process.on('uncaughtException', (error) => events.push('uncaught: ' + error.message));
+      onConnectionLost(() => { throw new Error('subscriber bug'); });
+      const server = net.createServer((s) => setTimeout(() => s.resetAndDestroy(), 20)).listen(0, '127.0.0.1', () => {
+        const c = net.connect(server.address().port, '127.0.0.1', () => setKeepAlive(c, { idle: 9000 }));
+        c.on('error', (e) => events.push('error: ' + e.code));
+        c.on('close', () => setTimeout(() => { console.log(JSON.stringify(events)); server.close(); }, 20));
+      });`;
+    const result = await run(process.execPath, ['-e', script], { cwd: __dirname, env: process.env, timeoutMs: 20_000 });
+    expect(result.code, explain(result)).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual(expect.arrayContaining(['error: ECONNRESET', 'uncaught: subscriber bug']));
+  });
+
+  it.each([
+    ['a listener that is not a function', () => onConnectionLost('log' as never), 'ERR_INVALID_ARG_TYPE'],
+    ['options that are not an object', () => onConnectionLost(() => undefined, true as never), 'ERR_INVALID_ARG_TYPE'],
+    ['an unknown option', () => onConnectionLost(() => undefined, { all: true } as never), 'ERR_INVALID_ARG_VALUE'],
+    ['every that is not a boolean', () => onConnectionLost(() => undefined, { every: 1 } as never), 'ERR_INVALID_ARG_TYPE'],
+  ])('%s: %s, and nothing subscribed', (_what, call, code) => {
+    const before = diagnostics.channel('tcp-keepalive:connection-lost').hasSubscribers;
+    expect(call).toThrow(expect.objectContaining({ code }));
+    expect(diagnostics.channel('tcp-keepalive:connection-lost').hasSubscribers).toBe(before);
+  });
+});
