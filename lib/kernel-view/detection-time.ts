@@ -6,7 +6,7 @@ import { invalidArgType, outOfRange } from '../core/errors.js';
 import type { KeepAliveState } from '../core/native.js';
 import { getKeepAlive } from '../core/set-get.js';
 import { systemDefaults } from './system.js';
-import { RTO_MIN_MS, TIMER_SLACK, keepaliveGivesUp, retransmissionTimeout } from './tcp-timers.js';
+import { RTO_MIN_MS, TIMER_SLACK, keepaliveGivesUp, retransmissionTimeout, retransmissionsGiveUp } from './tcp-timers.js';
 
 /** Settings `detectionTime` can take; anything left out is the system default. */
 export type DetectionSettings = { [K in keyof KeepAliveState]?: KeepAliveState[K] | undefined } & {
@@ -26,7 +26,8 @@ export interface DetectionTime {
   /**
    * Our data unacknowledged (keepalive is silent then): ms from the first
    * unacknowledged transmission to ETIMEDOUT, bounded by the user timeout if
-   * set, else by tcp_retries2 with retransmissions backing off from 200 ms to 120 s.
+   * set, else tcp_retries2's hypothetical timeout (retransmissions backing off
+   * from 200 ms to 120 s), which the kernel only ever exceeds: see dataInFlightWorst.
    */
   dataInFlight: number;
   dataInFlightBy: 'user-timeout' | 'tcp_retries2';
@@ -36,7 +37,9 @@ export interface DetectionTime {
    * The latest with data in flight, from the first transmission: the user
    * timeout counts from the first retransmission, one retransmission timeout
    * later (200 ms plus about the round trip; 200 ms is counted here), and its
-   * last timer may fire 1/8 late.
+   * last timer may fire 1/8 late. Without a user timeout, the kernel gives up
+   * at the first retransmission timeout past tcp_retries2's hypothetical time,
+   * counted from the first retransmission (1044.6 s for the default 15), 1/8 late.
    */
   dataInFlightWorst: number;
   /** The settings the figures are for, defaults filled in. */
@@ -81,7 +84,9 @@ export function detectionTime(settingsOrSocket: DetectionSettings | Socket | Ser
     dataInFlight,
     dataInFlightBy: userTimeout > 0 ? 'user-timeout' : 'tcp_retries2',
     idleWorst: idleMs === null ? null : Math.ceil(idleMs * TIMER_SLACK),
-    dataInFlightWorst: Math.ceil(dataInFlight * TIMER_SLACK) + RTO_MIN_MS,
+    // The user timeout counts from the first retransmission, one RTO after the data, and its last timer is clamped to it;
+    // without one the kernel gives up at the first timeout past tcp_retries2's hypothetical time.
+    dataInFlightWorst: userTimeout > 0 ? Math.ceil(dataInFlight * TIMER_SLACK) + RTO_MIN_MS : Math.ceil(retransmissionsGiveUp(retries2) * TIMER_SLACK),
     settings,
   };
 }

@@ -32,6 +32,10 @@ describe('detectionTime', () => {
   it('tcp_retries2 follows the kernel\'s backoff model', () => {
     expect(detectionTime({ idle: 1_000, interval: 1_000, count: 1, retries2: 3 }).dataInFlight).toBe(3_000); // 0.2+0.4+0.8+1.6
     expect(detectionTime({ idle: 1_000, interval: 1_000, count: 1, retries2: 8 }).dataInFlight).toBe(102_200);
+    // The kernel gives up at the first timeout past that hypothetical time, counted from the
+    // first retransmission: for 3, at 6.2 s (0.2 + 0.4 + 0.8 + 1.6 + 3.2; measured 6.7 s in scenario 12).
+    expect(detectionTime({ idle: 1_000, interval: 1_000, count: 1, retries2: 3 }).dataInFlightWorst).toBe(Math.ceil(6_200 * (9 / 8)));
+    expect(detectionTime({ idle: 1_000, interval: 1_000, count: 1, retries2: 15 }).dataInFlightWorst).toBe(Math.ceil(1_044_600 * (9 / 8)));
   });
 
   it('keepalive off: never noticed while idle', () => {
