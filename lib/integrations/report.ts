@@ -34,7 +34,7 @@ export function reportSentence(lost: ConnectionLost): string {
     case 'user-timeout':
       why =
         lost.retransmits > 0
-          ? `the user timeout (${seconds(settings.userTimeout)}) passed with data unacknowledged, ${plural(lost.retransmits, 'retransmission')}, after ${silence}`
+          ? `the user timeout (${seconds(settings.userTimeout)}) passed with data unacknowledged, ${plural(lost.retransmits, 'retransmission')}, ${silence}`
           : `the user timeout (${seconds(settings.userTimeout)}) passed after ${plural(lost.probes, 'keepalive probe')} unanswered, ${silence}`;
       break;
     case 'retransmissions':
@@ -43,7 +43,11 @@ export function reportSentence(lost: ConnectionLost): string {
     default:
       why = `reset${codeUnless(lost, '')} after ${silence}`;
   }
-  const promise = lost.expectedWithin === null ? '' : `, expected within ${seconds(lost.expectedWithin)}`;
+  // The promise is from the last packet received on an idle connection (as the silence is), from the data's sending otherwise.
+  let promise = '';
+  if (lost.expectedWithin !== null) {
+    promise = lost.retransmits > 0 ? `, expected within ${seconds(lost.expectedWithin)} of sending the data` : `, expected within ${seconds(lost.expectedWithin)}`;
+  }
   let hint = '';
   // A reset after a long silence: something on the path forgot the flow
   // before keepalive spoke (or keepalive never speaks).

@@ -43,11 +43,15 @@ export interface ConnectionLost {
   silentFor: number;
   /** Keepalive (or zero-window) probes unanswered when it ended (tcpi_probes). */
   probes: number;
-  /** Timeouts of the oldest unacknowledged segment when it ended (tcpi_retransmits). */
+  /** Timeouts of the oldest unacknowledged segment when it ended (tcpi_retransmits); > 0: data was in flight. */
   retransmits: number;
   /** The keepalive settings in force then, as getKeepAlive would have read them. */
   settings: KeepAliveState;
-  /** detectionTime(settings)'s worst case for this cause, to set beside silentFor; null for a reset. */
+  /**
+   * detectionTime(settings)'s worst case for this cause, null for a reset:
+   * with nothing in flight, from the last packet received (set it beside
+   * silentFor); with data in flight, from when the data was first sent.
+   */
   expectedWithin: number | null;
   /** Whether this library set the keepalive values of this connection (or of the listener that accepted it). */
   configured: boolean;

@@ -212,6 +212,28 @@ describe('an unmodified program under the preload', () => {
     expect(result.stderr).toBe('');
   });
 
+  it('a socket whose connect was refused and that connects again from its own \'close\' handler (a retry loop on one object) is configured again', async () => {
+    const script = `
+      const net = require('node:net');
+      const { getKeepAlive } = require(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
+      const server = net.createServer(() => {}).listen(0, '127.0.0.1', () => {
+        const gone = net.createServer().listen(0, '127.0.0.1', () => {
+          const refused = gone.address().port;
+          gone.close(() => {
+            const socket = new net.Socket();
+            let attempts = 0;
+            socket.on('error', () => {});
+            // Registered before the preload's own 'close' listener: it runs first.
+            socket.on('close', () => { if (++attempts === 1) socket.connect(server.address().port, '127.0.0.1'); });
+            socket.on('connect', () => { console.log(JSON.stringify(getKeepAlive(socket))); socket.destroy(); server.close(); });
+            socket.connect(refused, '127.0.0.1');
+          });
+        });
+      });`;
+    const result = await node(['--require', REGISTER, '-e', script], ENV);
+    expect(lastJson(result), explain(result)).toEqual(EXPECTED);
+  });
+
   it('sticky by default: a library calling Node\'s setKeepAlive later keeps the values; TCP_KEEPALIVE_STICKY=off lets Node reset them', async () => {
     const CONNECTIONS = join(FIXTURES, 'preload-connections.cjs');
     const sticky = lastJson<{ afterNodeCall: unknown }>(await node(['--require', REGISTER, CONNECTIONS, '3'], ENV));

@@ -510,6 +510,11 @@ export class Endpoint {
     return this.events.find(predicate);
   }
 
+  /** What the process wrote to stderr so far. */
+  get stderrText(): string {
+    return this.stderr;
+  }
+
   private failure(message: string): Error {
     const recent = this.events.slice(-8).map((e) => JSON.stringify(e)).join('\n  ');
     return new Error(`${this.label} endpoint ${message}\n  last events:\n  ${recent}\n  stderr: ${this.stderr.trim()}`);
