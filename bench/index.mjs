@@ -17,6 +17,7 @@ const BENCHES = [
   { name: 'set-long-loop', args: json ? ['--json'] : [] }, // garbage per call, in long loops
   { name: 'sticky-guard', args: json ? ['--json'] : [] }, // what the sticky guard adds to Node's own call
   { name: 'preload-cost', args: json ? ['--json'] : [] }, // the preload at start-up and per connection
+  { name: 'connection-lost', args: json ? ['--json'] : [] }, // watching for lost connections: healthy and lost ones
 ];
 const results = {};
 let failed = false;

@@ -12,15 +12,15 @@
 // - the floor: the same work in C (bench/floor.c does the set; here: the 4
 //   setsockopt a client needs cost ~1 us of sys per connection, KEEPALIVE.md).
 // `--json` prints every figure as JSON.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { rawSet, REGISTER } from './common/floor.mjs';
+import { peer } from './common/peer.mjs';
 import { cpuTime, interleave } from './common/rounds.mjs';
 import { median, pairedDifference } from './common/stats.mjs';
 
@@ -54,30 +54,6 @@ function startup(extraEnv, runs = 15) {
 
 // --- per connection -------------------------------------------------------
 const { configure } = createRequire(import.meta.url)(REGISTER);
-
-/** A child process running plain Node: a server, or a client that connects on request. */
-async function peer(role) {
-  const code =
-    role === 'server'
-      ? `const s = require('node:net').createServer((p) => p.on('error', () => {}).on('end', () => p.end())).listen(0, '127.0.0.1', () => console.log(s.address().port));`
-      : `const net = require('node:net'); let port;
-         require('node:readline').createInterface({ input: process.stdin }).on('line', async (line) => {
-           const [cmd, arg] = line.split(' ');
-           if (cmd === 'port') { port = Number(arg); return; }
-           for (let i = 0; i < Number(arg); i++) await new Promise((done) => { const c = net.connect(port, '127.0.0.1', () => c.end()); c.on('close', done).on('error', done); });
-           console.log('done');
-         });`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH } });
-  const lines = createInterface({ input: child.stdout });
-  const queue = [];
-  let wake = null;
-  lines.on('line', (line) => (queue.push(line), wake?.()));
-  const next = async () => {
-    while (queue.length === 0) await new Promise((resolve) => (wake = resolve));
-    return queue.shift();
-  };
-  return { child, next };
-}
 
 // The floor for a client: the same 4 setsockopt through the raw binding
 // (bench/common/floor.mjs), in the connect callback the connection has anyway
