@@ -55,6 +55,8 @@ export function installDestroyHook(): boolean {
   if (originalDestroy !== undefined) return true;
   const proto = Socket.prototype as unknown as { _destroy: Destroy };
   const original = proto._destroy;
+  // Not Node's net (a runtime without _destroy): nothing to wrap.
+  if (typeof original !== 'function') return false;
   try {
     proto._destroy = watchedDestroy;
   } catch {
