@@ -8,6 +8,7 @@
 // pinned pay one WeakMap lookup per call (measured in bench/).
 import { Socket } from 'node:net';
 import type { KernelValues } from './options.js';
+import { replaceSocketMethod } from './socket-prototype.js';
 import { innermostSocket } from './target.js';
 
 type NodeSetKeepAlive = (this: Socket, enable?: unknown, initialDelay?: unknown, interval?: unknown, count?: unknown) => Socket;
@@ -41,19 +42,9 @@ export function nodeSetKeepAlive(socket: Socket, ...args: unknown[]): Socket {
  * copy's wrapper: each consults only its own pins, and both run.
  */
 export function installGuard(): boolean {
-  if (original !== undefined) return true;
-  const proto = Socket.prototype as unknown as { setKeepAlive: NodeSetKeepAlive };
-  const current = proto.setKeepAlive;
-  Object.defineProperty(guarded, 'length', { value: current.length });
-  try {
-    proto.setKeepAlive = guarded;
-  } catch {
-    return false;
-  }
-  if (proto.setKeepAlive !== guarded) return false;
   // Recorded only once the wrapper is in place: until then nothing is pinned.
-  original = current;
-  return true;
+  original ??= replaceSocketMethod('setKeepAlive', guarded);
+  return original !== undefined;
 }
 
 /** Thrown, before any change, by a sticky call where Node's method cannot be wrapped. */

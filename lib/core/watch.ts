@@ -9,6 +9,7 @@
 // check (no error, nothing to do).
 import diagnostics from 'node:diagnostics_channel';
 import { Server, Socket } from 'node:net';
+import { replaceSocketMethod } from './socket-prototype.js';
 import { innermostSocket } from './target.js';
 
 /** The name programs and APM agents subscribe to (node:diagnostics_channel). */
@@ -52,19 +53,8 @@ export function setLossReporter(report: LossReporter): void {
  * False where it cannot be wrapped (a frozen net.Socket.prototype).
  */
 export function installDestroyHook(): boolean {
-  if (originalDestroy !== undefined) return true;
-  const proto = Socket.prototype as unknown as { _destroy: Destroy };
-  const original = proto._destroy;
-  // Not Node's net (a runtime without _destroy): nothing to wrap.
-  if (typeof original !== 'function') return false;
-  try {
-    proto._destroy = watchedDestroy;
-  } catch {
-    return false;
-  }
-  if (proto._destroy !== watchedDestroy) return false;
-  originalDestroy = original;
-  return true;
+  originalDestroy ??= replaceSocketMethod('_destroy', watchedDestroy);
+  return originalDestroy !== undefined;
 }
 
 function watchedDestroy(this: Socket, error: Error | null, callback: (error?: Error | null) => void): void {
