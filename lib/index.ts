@@ -18,7 +18,17 @@ export { detectionTime, type DetectionSettings, type DetectionTime } from './ker
 export { keepAliveFor, type DetectionBudget, type ChosenKeepAlive } from './kernel-view/detection-budget.js';
 export { capabilities, type Capabilities, type OptionSupport } from './kernel-view/capabilities.js';
 export { keepAliveAgent, keepAliveHttpsAgent, withKeepAlive } from './integrations/agents.js';
-export { inspectProcess, type InspectedSocket, type SocketEndpoint, type SocketTimer } from './kernel-view/inspect.js';
+export {
+  inspectProcess,
+  inspectSockets,
+  summarizeProcess,
+  type InspectedSocket,
+  type InspectFilter,
+  type InspectGroup,
+  type InspectSummary,
+  type SocketEndpoint,
+  type SocketTimer,
+} from './kernel-view/inspect.js';
 export {
   onConnectionLost,
   countConnectionsLost,

@@ -39,10 +39,17 @@ enum Slot {
 // 16 bytes of address (the first 4 for IPv4), in network byte order.
 constexpr int kEndpointBytes = 20;
 
+// Fds of another process read in one inspectFds() call.
+constexpr int kInspectBatch = 256;
+// An InspectedFd is read from JavaScript as 32-bit integers.
+static_assert(sizeof(InspectedFd) == (4 + kOptionCount + kInfoFieldCount) * 4,
+              "InspectedFd has no padding");
+
 struct State {
   int32_t slots[kSlotCount];
   uint32_t info[kInfoFieldCount];  // TCP_INFO fields, indexed by InfoField
   uint8_t endpoints[2 * kEndpointBytes];
+  InspectedFd batch[kInspectBatch];  // inspectFds() results
   // Set when a policy here refuses options: then every set reads what it
   // will change first, so a refusal part way can be undone. Otherwise no
   // refusal is possible after validation and sets skip those reads.
@@ -117,28 +124,80 @@ napi_value Snapshot(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// inspect(pid, fd, inode): another process's socket, read from outside it,
-// into the option and info slots, if that fd still is the socket with that
-// inode. Returns the name of the call that failed, or undefined; the errno is
-// in the result slot. Not a hot path: arguments are converted and checked
-// the ordinary way.
-Napi::Value Inspect(const Napi::CallbackInfo& info) {
+// tcpTable(states): every TCP socket of this network namespace in one of
+// `states` (a bit per tcpi_state) that a file holds, as packed TableEntry
+// records (56 bytes each, src/keepalive.h) in an ArrayBuffer, or a negative
+// errno.
+static_assert(sizeof(TableEntry) == 56, "TableEntry is read from JavaScript as 56 bytes");
+Napi::Value TcpTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "tcpTable(states) takes a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::vector<TableEntry> entries;
+  int error = ReadTcpTable(info[0].As<Napi::Number>().Uint32Value(), &entries);
+  if (error != 0) return Napi::Number::New(env, error);
+  Napi::ArrayBuffer table = Napi::ArrayBuffer::New(env, entries.size() * sizeof(TableEntry));
+  if (!entries.empty()) memcpy(table.Data(), entries.data(), entries.size() * sizeof(TableEntry));
+  return table;
+}
+
+// listFds(pid): another process's open fds (/proc/<pid>/fd), ascending, in
+// an Int32Array, or a negative errno when the directory cannot be read. Not
+// a hot path: arguments are converted and checked the ordinary way.
+Napi::Value ListFds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "listFds(pid) takes a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::vector<int> fds;
+  int error = ListProcessFds(info[0].As<Napi::Number>().Int32Value(), &fds);
+  if (error != 0) return Napi::Number::New(env, error);
+  Napi::Int32Array list = Napi::Int32Array::New(env, fds.size());
+  if (!fds.empty()) memcpy(list.Data(), fds.data(), fds.size() * sizeof(int));
+  return list;
+}
+
+// inspectFds(pid, fds, start, count, wanted): reads fds[start .. start +
+// count - 1] of another process (count <= the batch capacity) through one
+// pidfd into the batch slots, one InspectedFd each; `wanted` is a sorted
+// Float64Array of the socket inodes whose options to read, or null for all.
+// Returns 0, or a negative errno when the process could not be opened.
+Napi::Value InspectFds(const Napi::CallbackInfo& info) {
   State* state = static_cast<State*>(info.Data());
   Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsNumber() ||
-      !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "inspect(pid, fd, inode) takes three numbers")
+  bool wanted_ok = info.Length() == 5 && (info[4].IsNull() || (info[4].IsTypedArray() &&
+                                           info[4].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array));
+  if (!wanted_ok || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      !info[2].IsNumber() || !info[3].IsNumber()) {
+    Napi::TypeError::New(env, "inspectFds(pid, fds, start, count, wanted) takes a number, an Int32Array, two numbers and a Float64Array or null")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  const char* step = nullptr;
-  state->slots[kResultSlot] = InspectProcessSocket(
-      info[0].As<Napi::Number>().Int32Value(),
-      info[1].As<Napi::Number>().Int32Value(),
-      static_cast<unsigned long>(info[2].As<Napi::Number>().Int64Value()),
-      state->slots, state->info, &step);
-  if (state->slots[kResultSlot] == 0) return env.Undefined();
-  return Napi::String::New(env, step);
+  Napi::Int32Array fds = info[1].As<Napi::Int32Array>();
+  int64_t start = info[2].As<Napi::Number>().Int64Value();
+  int64_t count = info[3].As<Napi::Number>().Int64Value();
+  int64_t listed = static_cast<int64_t>(fds.ElementLength());
+  if (start < 0 || count < 0 || count > kInspectBatch || start > listed || count > listed - start) {
+    Napi::RangeError::New(env, "inspectFds: start and count must lie within the fds and the batch")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // An empty list wants nothing (its Data() may be null); null wants every socket.
+  static const double kNothing = 0;
+  const double* wanted = nullptr;
+  int wanted_count = 0;
+  if (!info[4].IsNull()) {
+    Napi::Float64Array list = info[4].As<Napi::Float64Array>();
+    wanted_count = static_cast<int>(list.ElementLength());
+    wanted = wanted_count > 0 ? list.Data() : &kNothing;
+  }
+  int error = InspectProcessFds(info[0].As<Napi::Number>().Int32Value(), fds.Data() + start,
+                                static_cast<int>(count), wanted, wanted_count, state->batch);
+  return Napi::Number::New(env, error);
 }
 
 // A function that calls `callback` directly, without node-addon-api's
@@ -165,6 +224,11 @@ class Binding : public Napi::Addon<Binding> {
         Napi::ArrayBuffer::New(env, state_.info, sizeof(state_.info));
     Napi::Uint32Array info =
         Napi::Uint32Array::New(env, kInfoFieldCount, info_buffer, 0);
+    Napi::ArrayBuffer batch_buffer =
+        Napi::ArrayBuffer::New(env, state_.batch, sizeof(state_.batch));
+    Napi::Int32Array batch = Napi::Int32Array::New(
+        env, kInspectBatch * (sizeof(InspectedFd) / sizeof(int32_t)),
+        batch_buffer, 0);
     Napi::ArrayBuffer endpoints_buffer = Napi::ArrayBuffer::New(
         env, state_.endpoints, sizeof(state_.endpoints));
     Napi::Uint8Array endpoints = Napi::Uint8Array::New(
@@ -208,9 +272,18 @@ class Binding : public Napi::Addon<Binding> {
                     InstanceValue("get", RawFunction(env, "get", Get, &state_)),
                     InstanceValue("info",
                                   RawFunction(env, "info", Info, &state_)),
-                    InstanceValue("inspect",
-                                  Napi::Function::New(env, Inspect, "inspect",
+                    InstanceValue("tcpTable",
+                                  Napi::Function::New(env, TcpTable, "tcpTable",
                                                       &state_)),
+                    InstanceValue("listFds",
+                                  Napi::Function::New(env, ListFds, "listFds",
+                                                      &state_)),
+                    InstanceValue("inspectFds",
+                                  Napi::Function::New(env, InspectFds,
+                                                      "inspectFds", &state_)),
+                    InstanceValue("batchSlots", batch),
+                    InstanceValue("batchCapacity",
+                                  Napi::Number::New(env, kInspectBatch)),
                     InstanceValue("snapshot", RawFunction(env, "snapshot",
                                                           Snapshot, &state_)),
                     InstanceValue("infoSlots", info),

@@ -11,6 +11,8 @@
 
 #include <sys/socket.h>
 
+#include <vector>
+
 namespace tcp_keepalive_addon {
 
 // The options in the order a set applies them. SO_KEEPALIVE comes last so
@@ -103,17 +105,60 @@ int GetEndpoints(int fd, Endpoint* local, Endpoint* remote);
 // the size of the socket's own address (from getsockname) on the way in.
 int ReadPeerAddress(int fd, struct sockaddr_storage* address, socklen_t* length);
 
-// Another process's socket, read from outside it: duplicates `target_fd` of
-// process `pid` (pidfd_open + pidfd_getfd, Linux >= 5.6; needs ptrace
-// permission over it), checks that the copy is the socket with inode
-// `inode` (the process may have closed the fd and opened another under the
-// same number since it was listed: then -ESTALE from "readlink", the step
-// that reads the copy's inode), reads every
-// option and TCP_INFO, closes the copy.
-// Returns 0 or a negative errno; *step names the call that failed.
-int InspectProcessSocket(int pid, int target_fd, unsigned long inode,
-                         int values[kOptionCount],
-                         unsigned int info[kInfoFieldCount], const char** step);
+// Other processes' sockets, read from outside them (Linux; ENOSYS elsewhere).
+
+// The open fds of process `pid`, from /proc/<pid>/fd, ascending. Returns 0, or
+// a negative errno when the directory cannot be read.
+int ListProcessFds(int pid, std::vector<int>* fds);
+
+// One TCP socket of this network namespace, as the kernel's socket
+// diagnostics (sock_diag, what `ss` reads) list it. 56 bytes, no padding.
+struct TableEntry {
+  unsigned long long inode;
+  unsigned int expires_ms;     // until the timer fires
+  unsigned short local_port;
+  unsigned short remote_port;
+  unsigned char family;        // 4 or 6
+  unsigned char state;         // tcpi_state
+  unsigned char timer;         // 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe
+  unsigned char unused;
+  unsigned char local[16];     // network order; the first 4 for IPv4
+  unsigned char remote[16];
+};
+
+// Every TCP socket of this process's network namespace in one of `states`
+// (a bit per tcpi_state), IPv4 and IPv6, that a file still holds (inode > 0),
+// appended to `entries`. Returns 0 or a negative errno.
+int ReadTcpTable(unsigned int states, std::vector<TableEntry>* entries);
+
+// Where reading one fd of another process stopped.
+enum InspectStep {
+  kStepDone = 0,     // a socket, read: inode, values and info are filled
+  kStepPidfdGetfd,   // duplicating it failed (EBADF: closed since it was listed)
+  kStepStatx,        // its inode could not be read
+  kStepNotSocket,    // not a socket (inode filled)
+  kStepNotWanted,    // a socket whose inode is not among those asked for (inode filled)
+  kStepGetsockopt,   // reading an option or TCP_INFO failed (inode filled; a Unix domain socket, say)
+};
+
+struct InspectedFd {
+  int step;   // InspectStep
+  int error;  // 0, or a negative errno from that step
+  unsigned int inode_low;
+  unsigned int inode_high;
+  int values[kOptionCount];
+  unsigned int info[kInfoFieldCount];
+};
+
+// Reads `count` fds of process `pid` through one pidfd (pidfd_open and
+// pidfd_getfd, Linux >= 5.6; needs ptrace permission over it): for each, a
+// copy of the fd, its inode (statx on the copy: the file read is the file
+// named, even if the process reused the number since it was listed), and
+// for a socket whose inode is among `wanted` (sorted; all when `wanted` is
+// null) every option and TCP_INFO; the copy is closed. Returns 0 with every
+// result filled, or a negative errno when pidfd_open failed (nothing read).
+int InspectProcessFds(int pid, const int* fds, int count, const double* wanted,
+                      int wanted_count, InspectedFd* results);
 
 }  // namespace tcp_keepalive_addon
 

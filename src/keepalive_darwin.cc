@@ -60,9 +60,11 @@ int GetTcpInfo(int fd, unsigned int info[kInfoFieldCount]) {
   return 0;
 }
 
-int InspectProcessSocket(int, int, unsigned long, int[kOptionCount],
-                         unsigned int[kInfoFieldCount], const char** step) {
-  *step = "pidfd_getfd";
+int ReadTcpTable(unsigned int, std::vector<TableEntry>*) { return -ENOSYS; }
+
+int ListProcessFds(int, std::vector<int>*) { return -ENOSYS; }
+
+int InspectProcessFds(int, const int*, int, const double*, int, InspectedFd*) {
   return -ENOSYS;
 }
 

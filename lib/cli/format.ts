@@ -12,5 +12,6 @@ export function formatDuration(ms: number): string {
 
 /** Milliseconds as seconds with up to three decimals: `30 s`, `1.024 s`. */
 export function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(3))} s`;
+  // Whole seconds (most keepalive values) without toFixed: inspect calls this for every socket.
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${Number((ms / 1000).toFixed(3))} s`;
 }

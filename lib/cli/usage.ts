@@ -35,13 +35,23 @@ and interval, as the kernel counts them); any option left out is the system defa
 --nat-idle T       the idle timeout of a NAT or load balancer on the path: probes keep
                    its entry alive (AWS NAT gateway/NLB 350s, Azure 4min, GCP Cloud NAT 20min)
 --probes N         at least N unanswered probes before giving up (default 3)`,
-  inspect: `Usage: tcp-keepalive inspect <pid> [--json]
+  inspect: `Usage: tcp-keepalive inspect <pid> [--summary] [--port N] [--state NAME] [--remote ADDR[:PORT]] [--json]
 
 Lists every TCP socket of process <pid> (any program, Node or not): addresses, state,
 the kernel's timer, keepalive options and live TCP_INFO (unanswered probes, last data
 received). Reads them from outside the process with pidfd_getfd (Linux >= 5.6), which
 needs ptrace permission over it: root (or CAP_SYS_PTRACE), or its own user where
-kernel.yama.ptrace_scope is 0.`,
+kernel.yama.ptrace_scope is 0. Rows are written as they are read: a process with
+100 000 sockets takes no more memory than one with 100.
+
+--summary          counts by state and keepalive settings in force, with how many have
+                   probes unanswered now, instead of a row per socket
+--port N           only sockets with local or remote port N
+--state NAME       only sockets in that state (established, listen, close_wait, ...)
+--remote ADDR      only sockets to that remote address, or address:port
+                   (10.0.0.5, 10.0.0.5:5432, [2001:db8::1]:443)
+--json             one JSON document: {"pid", "sockets": [one object per line]}, or the
+                   summary; if the process exits part way, it ends with "error"`,
 };
 
 export class UsageError extends Error {}
@@ -63,5 +73,7 @@ export function option(values: Values, name: string): number | undefined {
 // The API's argument errors in the command line's terms: "options.userTimeout" -> --user-timeout.
 export function asUsage(error: unknown): UsageError {
   const flag = (name: string): string => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  return new UsageError((error as Error).message.replace(/"(?:options|budget)\.(\w+)"/, (_, name: string) => flag(name)).replace(/'budget\.(\w+)'/, (_, name: string) => flag(name)));
+  return new UsageError(
+    (error as Error).message.replace(/"(?:options|budget|filter)\.(\w+)"/, (_, name: string) => flag(name)).replace(/'(?:budget|filter)\.(\w+)'/, (_, name: string) => flag(name)),
+  );
 }

@@ -97,8 +97,16 @@ interface Binding {
   snapshot(): void;
   /** Both ends of the connection of the last snapshot(): 20 bytes each, local first (see src/binding.cc). */
   endpointSlots: Uint8Array;
-  /** Reads another process's socket from outside (pidfd_getfd) into the option and info slots, if fd still is the socket with that inode; returns the failed call's name, or undefined. */
-  inspect(pid: number, fd: number, inode: number): string | undefined;
+  /** This network namespace's TCP sockets in the given states, as packed 56-byte records (src/keepalive.h TableEntry), or a negative errno. */
+  tcpTable(states: number): ArrayBuffer | number;
+  /** Another process's open fds, ascending, or a negative errno. */
+  listFds(pid: number): Int32Array | number;
+  /** Reads fds[start .. start + count - 1] of another process through one pidfd into batchSlots; 0 or a negative errno (pidfd_open). */
+  inspectFds(pid: number, fds: Int32Array, start: number, count: number, wanted: Float64Array | null): number;
+  /** inspectFds() results: per fd step, errno, inode (low, high), the five options, the TCP_INFO fields (src/keepalive.h InspectedFd). */
+  batchSlots: Int32Array;
+  /** Fds one inspectFds() call reads at most. */
+  batchCapacity: number;
   /** TCP_INFO fields of the last info() or inspect(), in kernel units. */
   infoSlots: Uint32Array;
   /** Index of each TCP_INFO field in infoSlots. */
@@ -174,7 +182,11 @@ function standIn(): Binding {
     set: refuse('setting options natively'),
     get: refuse('reading keepalive values back'),
     info: refuse('reading TCP_INFO'),
-    inspect: refuse('inspecting another process'),
+    tcpTable: refuse('inspecting another process'),
+    listFds: refuse('inspecting another process'),
+    inspectFds: refuse('inspecting another process'),
+    batchSlots: new Int32Array(22),
+    batchCapacity: 1,
     snapshot: refuse('reading a lost connection'),
     endpointSlots: new Uint8Array(40),
     slots: new Int32Array(8),
@@ -191,7 +203,7 @@ function standIn(): Binding {
 }
 
 const addon = rawBinding ?? standIn();
-const { slots, infoSlots, endpointSlots, optionNames, stateNames, infoLayout: F } = addon;
+const { slots, infoSlots, endpointSlots, batchSlots, optionNames, stateNames, infoLayout: F } = addon;
 const { idle: IDLE, interval: INTERVAL, count: COUNT, userTimeout: USER_TIMEOUT, enabled: ENABLED } = addon.layout;
 const { fd: FD, result: RESULT, failed: FAILED } = addon.layout;
 
@@ -201,7 +213,7 @@ const { fd: FD, result: RESULT, failed: FAILED } = addon.layout;
 // and writes go nowhere; the addon would find no fd (it clears the slot after
 // each call). Refused here first, with a coded error.
 function checkAttached(): void {
-  if (slots.length === 0 || infoSlots.length === 0 || endpointSlots.length === 0) {
+  if (slots.length === 0 || infoSlots.length === 0 || endpointSlots.length === 0 || batchSlots.length === 0) {
     throw Object.assign(
       new Error(
         "tcp-keepalive: the addon's shared arrays were detached by other code (transferred with structuredClone or " +
@@ -231,7 +243,7 @@ export function readOptions(fd: number): KeepAliveState {
   checkAttached();
   addon.get();
   if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'getsockopt', optionNames[slots[FAILED]]);
-  return optionsFromSlots();
+  return optionsAt(slots, 0);
 }
 
 /** One getsockopt(TCP_INFO) on the socket behind fd. */
@@ -240,23 +252,79 @@ export function readTcpInfo(fd: number): TcpInfo {
   checkAttached();
   addon.info();
   if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'getsockopt', 'TCP_INFO');
-  return tcpInfoFromSlots();
+  return tcpInfoAt(infoSlots, 0);
 }
 
-/** Another process's socket, read from outside: its options and TCP_INFO, or the step that failed. */
-type InspectedOptions = { keepAlive: KeepAliveState; tcpInfo: TcpInfo; error?: undefined } | { error: KeepAliveSystemError };
+/**
+ * One fd of another process, read from outside: a socket's inode, options
+ * and TCP_INFO; or what it turned out to be (not a socket, or a socket whose
+ * inode was not asked for); or the step that failed, as the error's syscall.
+ */
+export type InspectedFd =
+  | { kind: 'socket'; inode: number; keepAlive: KeepAliveState; tcpInfo: TcpInfo; error?: undefined }
+  | { kind: 'not-socket'; inode: number; error?: undefined }
+  | { kind: 'not-wanted'; inode: number; error?: undefined }
+  | { kind: 'failed'; inode: number; error: KeepAliveSystemError };
 
 /**
- * Duplicates fd `fd` of process `pid` (pidfd_getfd), checks that it still is
- * the socket with inode `inode`, and reads its options and TCP_INFO. A failure
- * names its step as `syscall`: `readlink` with ESTALE means the number now
- * holds another file, `pidfd_getfd` with EBADF that it was closed.
+ * Every TCP socket of this process's network namespace in one of `states` (a
+ * bit per tcpi_state) that a file holds, from the kernel's socket
+ * diagnostics (sock_diag, as `ss` reads them), in one native call: packed
+ * 56-byte records (TABLE_RECORD). Throws (syscall 'sock_diag') where the
+ * kernel refuses.
  */
-export function inspectSocket(pid: number, fd: number, inode: number): InspectedOptions {
+export function readTcpTable(states: number): ArrayBuffer {
+  const table = addon.tcpTable(states);
+  if (typeof table === 'number') throw systemError(table, 'sock_diag', 'TCP sockets');
+  return table;
+}
+
+/** Where each field of a readTcpTable record is, in bytes (src/keepalive.h TableEntry, host byte order but for addresses and nothing else). */
+export const TABLE_RECORD = { size: 56, inode: 0, expiresMs: 8, localPort: 12, remotePort: 14, family: 16, state: 17, timer: 18, local: 20, remote: 36 } as const;
+
+/**
+ * The open fds of process `pid` (from /proc/<pid>/fd, one native call),
+ * ascending. Throws (syscall 'readdir') where the directory cannot be read.
+ */
+export function listProcessFds(pid: number): Int32Array {
+  const fds = addon.listFds(pid);
+  if (typeof fds === 'number') throw systemError(fds, 'readdir', `/proc/${pid}/fd`);
+  return fds;
+}
+
+/** How many fds inspectProcessFds reads in one native call. */
+export const INSPECT_BATCH = addon.batchCapacity;
+
+// src/keepalive.h InspectStep, and where each field of an InspectedFd is.
+const STEP_DONE = 0;
+const STEP_NOT_SOCKET = 3;
+const STEP_NOT_WANTED = 4;
+const STEP_NAMES = ['', 'pidfd_getfd', 'statx', '', '', 'getsockopt'];
+const STRIDE = 4 + 5 + 13;
+
+/**
+ * Reads fds `start` .. `start + count - 1` (count <= INSPECT_BATCH) of process
+ * `pid` from outside, through one pidfd: each one's inode (from the copy
+ * itself, so a number reused since the listing is read as the file it now
+ * is), and for sockets whose inode is in `wanted` (sorted; null for every
+ * socket) the options and TCP_INFO. A failed step is the error's syscall
+ * (`pidfd_getfd` with EBADF: closed since it was listed). Throws where the
+ * process cannot be opened (syscall 'pidfd_open').
+ */
+export function inspectProcessFds(pid: number, fds: Int32Array, start: number, count: number, wanted: Float64Array | null): InspectedFd[] {
   checkAttached();
-  const step = addon.inspect(pid, fd, inode);
-  if (step !== undefined) return { error: systemError(slots[RESULT], step, 'TCP socket') };
-  return { keepAlive: optionsFromSlots(), tcpInfo: tcpInfoFromSlots() };
+  const result = addon.inspectFds(pid, fds, start, count, wanted);
+  if (result !== 0) throw systemError(result, 'pidfd_open', 'TCP socket');
+  const read: InspectedFd[] = new Array(count);
+  for (let i = 0, at = 0; i < count; i++, at += STRIDE) {
+    const step = batchSlots[at];
+    const inode = (batchSlots[at + 2] >>> 0) + (batchSlots[at + 3] >>> 0) * 2 ** 32;
+    if (step === STEP_DONE) read[i] = { kind: 'socket', inode, keepAlive: optionsAt(batchSlots, at + 4), tcpInfo: tcpInfoAt(batchSlots, at + 9) };
+    else if (step === STEP_NOT_SOCKET) read[i] = { kind: 'not-socket', inode };
+    else if (step === STEP_NOT_WANTED) read[i] = { kind: 'not-wanted', inode };
+    else read[i] = { kind: 'failed', inode, error: systemError(batchSlots[at + 1], STEP_NAMES[step], 'TCP socket') };
+  }
+  return read;
 }
 
 /** One end of a connection. */
@@ -285,7 +353,7 @@ export function readSnapshot(fd: number): Snapshot {
   checkAttached();
   addon.snapshot();
   if (slots[RESULT] !== 0) throw systemError(slots[RESULT], 'getsockopt', 'snapshot');
-  return { keepAlive: optionsFromSlots(), tcpInfo: tcpInfoFromSlots(), local: endpointFromSlots(0), remote: endpointFromSlots(ENDPOINT_BYTES) };
+  return { keepAlive: optionsAt(slots, 0), tcpInfo: tcpInfoAt(infoSlots, 0), local: endpointFromSlots(0), remote: endpointFromSlots(ENDPOINT_BYTES) };
 }
 
 // src/binding.cc kEndpointBytes: family, 0, port (big-endian), 16 address bytes.
@@ -303,31 +371,34 @@ export function tcpStateName(state: number): string {
   return stateNames[state] || state.toString(16).toUpperCase().padStart(2, '0');
 }
 
-// The one place slots turn into values.
-function optionsFromSlots(): KeepAliveState {
+// The one place slots turn into values: the shared slots (base 0), or one
+// socket's entry in the inspect batch (the same order, src/keepalive.h).
+function optionsAt(values: Int32Array, base: number): KeepAliveState {
   return {
-    enabled: slots[ENABLED] !== 0,
-    idle: slots[IDLE] * 1000,
-    interval: slots[INTERVAL] * 1000,
-    count: slots[COUNT],
-    userTimeout: slots[USER_TIMEOUT],
+    enabled: values[base + ENABLED] !== 0,
+    idle: values[base + IDLE] * 1000,
+    interval: values[base + INTERVAL] * 1000,
+    count: values[base + COUNT],
+    userTimeout: values[base + USER_TIMEOUT],
   };
 }
 
-function tcpInfoFromSlots(): TcpInfo {
+// TCP_INFO fields are unsigned: `>>> 0` reads them right from either array.
+function tcpInfoAt(info: Uint32Array | Int32Array, base: number): TcpInfo {
+  const state = info[base + F.state] >>> 0;
   return {
-    state: (stateNames[infoSlots[F.state]] || `UNKNOWN(${infoSlots[F.state]})`) as TcpState,
-    rtt: infoSlots[F.rttUs] / 1000,
-    rttVariance: infoSlots[F.rttVarUs] / 1000,
-    rto: infoSlots[F.rtoUs] / 1000,
-    probes: infoSlots[F.probes],
-    backoff: infoSlots[F.backoff],
-    retransmits: infoSlots[F.retransmits],
-    totalRetransmits: infoSlots[F.totalRetrans],
-    unacked: infoSlots[F.unacked],
-    lost: infoSlots[F.lost],
-    lastDataSent: infoSlots[F.lastDataSentMs],
-    lastDataReceived: infoSlots[F.lastDataRecvMs],
-    lastAckReceived: infoSlots[F.lastAckRecvMs],
+    state: (stateNames[state] || `UNKNOWN(${state})`) as TcpState,
+    rtt: (info[base + F.rttUs] >>> 0) / 1000,
+    rttVariance: (info[base + F.rttVarUs] >>> 0) / 1000,
+    rto: (info[base + F.rtoUs] >>> 0) / 1000,
+    probes: info[base + F.probes] >>> 0,
+    backoff: info[base + F.backoff] >>> 0,
+    retransmits: info[base + F.retransmits] >>> 0,
+    totalRetransmits: info[base + F.totalRetrans] >>> 0,
+    unacked: info[base + F.unacked] >>> 0,
+    lost: info[base + F.lost] >>> 0,
+    lastDataSent: info[base + F.lastDataSentMs] >>> 0,
+    lastDataReceived: info[base + F.lastDataRecvMs] >>> 0,
+    lastAckReceived: info[base + F.lastAckRecvMs] >>> 0,
   };
 }

@@ -100,16 +100,36 @@ describe.runIf(process.platform === 'linux' && rawBinding !== null)('the raw bin
       else if (which < 0.85) native.info();
       else if (which < 0.97) native.snapshot();
       else {
-        // inspect takes its arguments: of the wrong type it must throw, never read anything;
-        // numbers that name no process or fd fail in the kernel.
-        const args = pick([[], ['1', 2, 3], [process.pid], [Number.NaN, fd, 0], [process.pid, fd, {}], [-1, fd, 1]] as unknown[][]);
+        // inspectFds takes its arguments: of the wrong type or out of range it must throw,
+        // never read anything; numbers that name no process or fd fail in the kernel.
+        const list = Int32Array.from([fd, anyInt(), anyInt()]);
+        const wanted = next() < 0.5 ? null : Float64Array.from([anyInt(), anyInt()].map(Math.abs)).sort();
+        const args = pick([
+          [],
+          ['1', list, 0, 1, null],
+          [process.pid],
+          [Number.NaN, list, 0, 1, wanted],
+          [process.pid, {}, 0, 1, null],
+          [process.pid, [fd, 1], 0, 1, null],
+          [process.pid, Float64Array.from([fd]), 0, 1, null],
+          [process.pid, list, 0, 1, [1, 2]],
+          [-1, list, 0, 2, wanted],
+          [process.pid, list, -1, 1, null],
+          [process.pid, list, 1, 3, wanted],
+          [process.pid, list, 0, native.batchCapacity + 1, null],
+          [process.pid, list, 0, 3, wanted],
+          [anyInt(), list, 0, 1, null],
+        ] as unknown[][]);
+        let returned: unknown;
         try {
-          (native.inspect as (...a: unknown[]) => unknown)(...args);
+          returned = (native.inspectFds as (...a: unknown[]) => unknown)(...args);
         } catch (error) {
-          expect(error).toBeInstanceOf(TypeError);
+          expect(error instanceof TypeError || error instanceof RangeError, String(error)).toBe(true);
           wrongArguments++;
           continue;
         }
+        expect(returned === 0 || (typeof returned === 'number' && returned < 0 && returned >= -4095), `inspectFds returned ${String(returned)}`).toBe(true);
+        continue;
       }
       const result = slots[layout.result];
       results.set(result, (results.get(result) ?? 0) + 1);
@@ -120,7 +140,7 @@ describe.runIf(process.platform === 'linux' && rawBinding !== null)('the raw bin
     expect(openFds()).toBe(fdsBefore);
     expect(getKeepAlive(sentinel)).toEqual(sentinelValues);
     const summary = [...results.entries()].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code}: ${n}`).join(', ');
-    console.log(`[fuzz] seed ${SEED}: ${CALLS} calls (${wrongArguments} inspect calls with wrong arguments refused); results ${summary}`);
+    console.log(`[fuzz] seed ${SEED}: ${CALLS} calls (${wrongArguments} inspectFds calls with wrong arguments refused); results ${summary}`);
 
     closeSync(file);
     closeSync(devNull);
