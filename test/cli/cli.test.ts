@@ -213,4 +213,57 @@ describe.skipIf(skip)('tcp-keepalive inspect <pid>', () => {
     expect(result.stderr).toMatch(/no process 4194304/);
     expect((await cli(['inspect', '999999999'])).code).toBe(2);
   });
+
+  it.each([
+    [['--state', 'open'], /--state .*is not a TCP state/],
+    [['--port', '70000'], /--port must be a port number from 0 to 65535, got '70000'/],
+    [['--port', 'http'], /--port must be a port number/],
+    [['--remote', '10.0.0'], /--remote .*must be an IPv4 or IPv6 address/],
+    [['--remote', '[::1]:99999'], /--remote .*must be an IPv4 or IPv6 address/],
+    [['--summary', '--remote', 'example.com'], /--remote .*must be an IPv4 or IPv6 address/],
+  ])('inspect %j: one line, exit 2, nothing read', async (args, message) => {
+    const held = await holder(process.execPath, [join(__dirname, '..', 'fixtures', 'hold-sockets.cjs')]);
+    const result = await cli(['inspect', String(held.pid), ...args]);
+    expect(result.code, explain(result)).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('a process with no TCP sockets: exit 0 in every mode', async () => {
+    const child = spawn('sleep', ['30']);
+    onTestFinished(() => void child.kill('SIGKILL'));
+    const text = await cli(['inspect', String(child.pid)]);
+    expect(text.code, explain(text)).toBe(0);
+    expect(text.stdout).toBe(`process ${child.pid} has no TCP sockets\n`);
+    expect(JSON.parse((await cli(['inspect', String(child.pid), '--json'])).stdout)).toEqual({ pid: child.pid, sockets: [] });
+    expect(JSON.parse((await cli(['inspect', String(child.pid), '--summary', '--json'])).stdout)).toEqual({ pid: child.pid, sockets: 0, groups: [] });
+  });
+
+  it('a process that exits while its sockets stream out: whole rows, a JSON document that parses, one line, exit 1', async () => {
+    const target = spawn(process.execPath, [join(__dirname, '..', 'fixtures', 'many-sockets.cjs'), '4000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    onTestFinished(() => void target.kill('SIGKILL'));
+    await once(createInterface({ input: target.stdout! }), 'line');
+    // A reader that stops reading: the command waits on the pipe after its first chunks.
+    const command = spawn(process.execPath, [CLI, 'inspect', String(target.pid), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onTestFinished(() => void command.kill('SIGKILL'));
+    command.stdout!.pause();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    target.kill('SIGKILL');
+    await once(target, 'exit'); // reaped: gone, not a zombie
+    let stdout = '';
+    let stderr = '';
+    command.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    command.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    command.stdout!.resume();
+    const [code] = (await once(command, 'close')) as [number];
+    const parsed = JSON.parse(stdout) as { sockets: unknown[]; error?: { code: string } };
+    console.log(`[cli] the target exited part way: ${parsed.sockets.length} of ~4000 sockets written, then ${JSON.stringify(parsed.error)}`);
+    expect(parsed.error).toMatchObject({ code: 'ESRCH' });
+    expect(parsed.sockets.length).toBeGreaterThan(0);
+    expect(parsed.sockets.length).toBeLessThan(4000);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/process \d+ has exited/);
+  });
 });
