@@ -18,6 +18,7 @@ const BENCHES = [
   { name: 'sticky-guard', args: json ? ['--json'] : [] }, // what the sticky guard adds to Node's own call
   { name: 'preload-cost', args: json ? ['--json'] : [] }, // the preload at start-up and per connection
   { name: 'connection-lost', args: json ? ['--json'] : [] }, // watching for lost connections: healthy and lost ones
+  { name: 'inspect', args: json ? ['--json'] : [] }, // inspect at 1,000 / 5,000 / ~20,000 sockets beside ss; the target's event-loop delay
 ];
 const results = {};
 let failed = false;

@@ -49,6 +49,7 @@ function main(argv: string[]): number | Promise<number> {
   } as const;
   const filters = {
     summary: { type: 'boolean' },
+    'normal-priority': { type: 'boolean' },
     port: { type: 'string' },
     state: { type: 'string' },
     remote: { type: 'string' },

@@ -160,6 +160,13 @@ Napi::Value ListFds(const Napi::CallbackInfo& info) {
   return list;
 }
 
+// idlePriority(): every thread of this process under SCHED_IDLE (the CLI's
+// inspect, so the process it reads never waits behind it); the number of
+// threads changed, or a negative errno.
+Napi::Value IdlePriority(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), RunAtIdlePriority());
+}
+
 // inspectFds(pid, fds, start, count, wanted): reads fds[start .. start +
 // count - 1] of another process (count <= the batch capacity) through one
 // pidfd into the batch slots, one InspectedFd each; `wanted` is a sorted
@@ -278,6 +285,9 @@ class Binding : public Napi::Addon<Binding> {
                     InstanceValue("listFds",
                                   Napi::Function::New(env, ListFds, "listFds",
                                                       &state_)),
+                    InstanceValue("idlePriority",
+                                  Napi::Function::New(env, IdlePriority,
+                                                      "idlePriority", &state_)),
                     InstanceValue("inspectFds",
                                   Napi::Function::New(env, InspectFds,
                                                       "inspectFds", &state_)),

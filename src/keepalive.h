@@ -111,6 +111,12 @@ int ReadPeerAddress(int fd, struct sockaddr_storage* address, socklen_t* length)
 // a negative errno when the directory cannot be read.
 int ListProcessFds(int pid, std::vector<int>* fds);
 
+// Puts every thread of this process (threads started later inherit it) under
+// SCHED_IDLE, so that while it inspects another process that process never
+// waits for a CPU behind it. Returns the number of threads changed, or a
+// negative errno when none could be.
+int RunAtIdlePriority();
+
 // One TCP socket of this network namespace, as the kernel's socket
 // diagnostics (sock_diag, what `ss` reads) list it. 56 bytes, no padding.
 struct TableEntry {

@@ -64,6 +64,8 @@ int ReadTcpTable(unsigned int, std::vector<TableEntry>*) { return -ENOSYS; }
 
 int ListProcessFds(int, std::vector<int>*) { return -ENOSYS; }
 
+int RunAtIdlePriority() { return -ENOSYS; }
+
 int InspectProcessFds(int, const int*, int, const double*, int, InspectedFd*) {
   return -ENOSYS;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -160,6 +161,27 @@ int ListProcessFds(int pid, std::vector<int>* fds) {
   closedir(dir);
   std::sort(fds->begin(), fds->end());
   return 0;
+}
+
+int RunAtIdlePriority() {
+  // sched_setscheduler takes a thread id and changes that thread alone, so
+  // each of /proc/self/task: Node's platform workers are running already.
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return -errno;
+  struct sched_param param = {};
+  param.sched_priority = 0;
+  int changed = 0;
+  int error = 0;
+  while (struct dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+    if (sched_setscheduler(atoi(entry->d_name), SCHED_IDLE, &param) == 0) {
+      changed++;
+    } else {
+      error = -errno;
+    }
+  }
+  closedir(dir);
+  return changed > 0 ? changed : error;
 }
 
 namespace {

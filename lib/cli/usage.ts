@@ -36,6 +36,7 @@ and interval, as the kernel counts them); any option left out is the system defa
                    its entry alive (AWS NAT gateway/NLB 350s, Azure 4min, GCP Cloud NAT 20min)
 --probes N         at least N unanswered probes before giving up (default 3)`,
   inspect: `Usage: tcp-keepalive inspect <pid> [--summary] [--port N] [--state NAME] [--remote ADDR[:PORT]] [--json]
+                            [--normal-priority]
 
 Lists every TCP socket of process <pid> (any program, Node or not): addresses, state,
 the kernel's timer, keepalive options and live TCP_INFO (unanswered probes, last data
@@ -51,7 +52,9 @@ kernel.yama.ptrace_scope is 0. Rows are written as they are read: a process with
 --remote ADDR      only sockets to that remote address, or address:port
                    (10.0.0.5, 10.0.0.5:5432, [2001:db8::1]:443)
 --json             one JSON document: {"pid", "sockets": [one object per line]}, or the
-                   summary; if the process exits part way, it ends with "error"`,
+                   summary; if the process exits part way, it ends with "error"
+--normal-priority  keep this command's CPU priority (by default it runs as SCHED_IDLE,
+                   so the process inspected never waits for a CPU behind it)`,
 };
 
 export class UsageError extends Error {}

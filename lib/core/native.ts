@@ -101,6 +101,8 @@ interface Binding {
   tcpTable(states: number): ArrayBuffer | number;
   /** Another process's open fds, ascending, or a negative errno. */
   listFds(pid: number): Int32Array | number;
+  /** Every thread of this process under SCHED_IDLE; the number changed, or a negative errno. */
+  idlePriority(): number;
   /** Reads fds[start .. start + count - 1] of another process through one pidfd into batchSlots; 0 or a negative errno (pidfd_open). */
   inspectFds(pid: number, fds: Int32Array, start: number, count: number, wanted: Float64Array | null): number;
   /** inspectFds() results: per fd step, errno, inode (low, high), the five options, the TCP_INFO fields (src/keepalive.h InspectedFd). */
@@ -185,6 +187,7 @@ function standIn(): Binding {
     tcpTable: refuse('inspecting another process'),
     listFds: refuse('inspecting another process'),
     inspectFds: refuse('inspecting another process'),
+    idlePriority: () => -38, // ENOSYS: nothing to lower
     batchSlots: new Int32Array(22),
     batchCapacity: 1,
     snapshot: refuse('reading a lost connection'),
@@ -290,6 +293,15 @@ export function listProcessFds(pid: number): Int32Array {
   const fds = addon.listFds(pid);
   if (typeof fds === 'number') throw systemError(fds, 'readdir', `/proc/${pid}/fd`);
   return fds;
+}
+
+/**
+ * Puts this whole process under SCHED_IDLE (Linux; false elsewhere, or where
+ * the kernel refused): the CLI's inspect, so that the process it reads, left
+ * at its own priority, never waits for a CPU behind it (bench/inspect.mjs).
+ */
+export function runAtIdlePriority(): boolean {
+  return addon.idlePriority() > 0;
 }
 
 /** How many fds inspectProcessFds reads in one native call. */

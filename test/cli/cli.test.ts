@@ -206,6 +206,19 @@ describe.skipIf(skip)('tcp-keepalive inspect <pid>', () => {
     expect(result.stderr).toMatch(/needs ptrace permission over it: run as root/);
   });
 
+  it('inspect runs every thread as SCHED_IDLE (the process read never waits behind it); --normal-priority keeps the priority', async () => {
+    const held = await holder(process.execPath, [join(__dirname, '..', 'fixtures', 'hold-sockets.cjs')]);
+    const policies = async (extra: string[]) => {
+      const result = await run(process.execPath, ['--require', join(__dirname, '..', 'fixtures', 'report-sched-policy.cjs'), CLI, 'inspect', String(held.pid), ...extra], { cwd: ROOT, env: process.env, timeoutMs: 20_000 });
+      expect(result.code, explain(result)).toBe(0);
+      return /sched-policies (\S+)/.exec(result.stderr)![1].split(',');
+    };
+    const idle = await policies(['--summary']);
+    expect(idle.length).toBeGreaterThan(1);
+    expect(new Set(idle)).toEqual(new Set(['5']));
+    expect(new Set(await policies(['--normal-priority']))).toEqual(new Set(['0']));
+  });
+
   it('a process that does not exist: exit 1 (an id past the kernel\'s range: exit 2)', async () => {
     // pid_max is at most 4194304 and no pid reaches it.
     const result = await cli(['inspect', '4194304']);
