@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -23,7 +24,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <thread>
+
+// The second thread of InspectProcessFds comes from pthread_create itself:
+// std::thread would make the addon need a newer libstdc++ than Node's own
+// arm64 build carries (GLIBCXX_3.4.22 against 3.4.21), and glibc 2.34 gave
+// pthread_create and pthread_join a new symbol version, so the prebuilds ask
+// for the version every glibc has had (test/package/prebuild-arm64.test.ts).
+#if defined(__GLIBC__) && defined(__x86_64__)
+__asm__(".symver pthread_create,pthread_create@GLIBC_2.2.5");
+__asm__(".symver pthread_join,pthread_join@GLIBC_2.2.5");
+#elif defined(__GLIBC__) && defined(__aarch64__)
+__asm__(".symver pthread_create,pthread_create@GLIBC_2.17");
+__asm__(".symver pthread_join,pthread_join@GLIBC_2.17");
+#endif
 
 namespace tcp_keepalive_addon {
 
@@ -225,26 +238,42 @@ void InspectOne(int pidfd, int target_fd, const double* wanted, int wanted_count
 
 }  // namespace
 
+namespace {
+
+struct InspectRange {
+  int pidfd;
+  const int* fds;
+  int from;
+  int to;
+  const double* wanted;
+  int wanted_count;
+  InspectedFd* results;
+};
+
+void* InspectRangeOf(void* arg) {
+  const InspectRange* range = static_cast<const InspectRange*>(arg);
+  for (int i = range->from; i < range->to; i++) {
+    InspectOne(range->pidfd, range->fds[i], range->wanted, range->wanted_count, &range->results[i]);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 int InspectProcessFds(int pid, const int* fds, int count, const double* wanted,
                       int wanted_count, InspectedFd* results) {
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) return -errno;
   // Nine syscalls a socket that wait on nothing but the kernel: where there
-  // is a second CPU, a second thread takes half of a large batch.
-  auto range = [&](int from, int to) {
-    for (int i = from; i < to; i++) InspectOne(pidfd, fds[i], wanted, wanted_count, &results[i]);
-  };
-  int half = count >= 128 && std::thread::hardware_concurrency() > 1 ? count / 2 : count;
-  std::thread helper;
-  if (half < count) {
-    try {
-      helper = std::thread(range, half, count);
-    } catch (...) {
-      half = count;  // no thread to be had: all of it here
-    }
-  }
-  range(0, half);
-  if (helper.joinable()) helper.join();
+  // is a second CPU, a second thread takes half of a large batch (0.43 s ->
+  // 0.35 s for 20 000 sockets here).
+  int half = count >= 128 && sysconf(_SC_NPROCESSORS_ONLN) > 1 ? count / 2 : count;
+  InspectRange second = {pidfd, fds, half, count, wanted, wanted_count, results};
+  pthread_t helper;
+  bool started = half < count && pthread_create(&helper, nullptr, InspectRangeOf, &second) == 0;
+  InspectRange first = {pidfd, fds, 0, started ? half : count, wanted, wanted_count, results};
+  InspectRangeOf(&first);
+  if (started) pthread_join(helper, nullptr);
   close(pidfd);
   return 0;
 }
