@@ -46,6 +46,7 @@ function main(argv: string[]): number | Promise<number> {
     'detect-within': { type: 'string' },
     'nat-idle': { type: 'string' },
     probes: { type: 'string' },
+    'no-user-timeout': { type: 'boolean' },
   } as const;
   const filters = {
     summary: { type: 'boolean' },

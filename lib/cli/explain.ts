@@ -9,7 +9,7 @@ import { EXIT, UsageError, asUsage, option, type Values } from './usage.js';
 
 export function explainCommand(values: Values, json: boolean): number {
   if (values['detect-within'] !== undefined) return budgetCommand(values, json);
-  for (const name of ['nat-idle', 'probes']) {
+  for (const name of ['nat-idle', 'probes', 'no-user-timeout']) {
     if (values[name] !== undefined) throw new UsageError(`--${name} goes with --detect-within`);
   }
   const settings = { idle: option(values, 'idle'), interval: option(values, 'interval'), count: option(values, 'count'), userTimeout: option(values, 'user-timeout') };
@@ -39,15 +39,30 @@ export function explainCommand(values: Values, json: boolean): number {
     `\nWith data in flight keepalive is silent; the connection is dropped after ${formatDuration(detection.dataInFlight)} ` +
       `(${detection.dataInFlightBy === 'user-timeout' ? 'the user timeout' : `tcp_retries2 = ${s.retries2}`}).`,
   );
+  console.log(stalledReaderLine(detection));
   console.log(`\n${REPORT_HINT}`);
   return EXIT.ok;
+}
+
+// The other side of a user timeout: a live peer that stops reading.
+function stalledReaderLine(detection: DetectionTime): string {
+  return detection.stalledReader === null
+    ? 'A live peer that stops reading while data waits for it (a paused download, a backgrounded app) is never cut off: no user timeout.'
+    : `A live peer that stops reading while data waits for it (a paused download, a backgrounded app) is cut off too, after ` +
+        `${formatDuration(detection.stalledReader)} (the user timeout); a server whose clients may pause can leave the user timeout off ` +
+        `(keepAliveFor({ detectWithin, userTimeout: false }), explain --detect-within T --no-user-timeout).`;
 }
 
 function budgetCommand(values: Values, json: boolean): number {
   for (const name of ['idle', 'interval', 'count', 'user-timeout']) {
     if (values[name] !== undefined) throw new UsageError(`--detect-within chooses --${name} itself: give one or the other`);
   }
-  const budget: DetectionBudget = { detectWithin: option(values, 'detect-within')!, natIdle: option(values, 'nat-idle'), probes: option(values, 'probes') };
+  const budget: DetectionBudget = {
+    detectWithin: option(values, 'detect-within')!,
+    natIdle: option(values, 'nat-idle'),
+    probes: option(values, 'probes'),
+    userTimeout: values['no-user-timeout'] === true ? false : undefined,
+  };
   let chosen: ChosenKeepAlive;
   try {
     chosen = keepAliveFor(budget);
@@ -56,12 +71,19 @@ function budgetCommand(values: Values, json: boolean): number {
   }
   // With a user timeout tcp_retries2 decides nothing: no /proc/sys needed.
   const detection = detectionTime({ ...chosen, enabled: true });
+  const withUserTimeout = chosen.userTimeout > 0;
   const timeline = probeTimeline(detection);
   const { natIdle } = budget;
-  const env = [`TCP_KEEPALIVE_DETECT_WITHIN=${envTime(budget.detectWithin)}`];
-  if (natIdle !== undefined) env.push(`TCP_KEEPALIVE_NAT_IDLE=${envTime(natIdle)}`);
-  if (budget.probes !== undefined) env.push(`TCP_KEEPALIVE_PROBES=${budget.probes}`);
-  const call = `keepAliveFor({ ${Object.entries(budget).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${code(v as number)}`).join(', ')} })`;
+  // The preload's budget variables always set a user timeout: without one, its plain variables.
+  const env = withUserTimeout
+    ? [`TCP_KEEPALIVE_DETECT_WITHIN=${envTime(budget.detectWithin)}`]
+    : [`TCP_KEEPALIVE_IDLE=${chosen.idle / 1000}`, `TCP_KEEPALIVE_INTERVAL=${chosen.interval / 1000}`, `TCP_KEEPALIVE_COUNT=${chosen.count}`];
+  if (withUserTimeout && natIdle !== undefined) env.push(`TCP_KEEPALIVE_NAT_IDLE=${envTime(natIdle)}`);
+  if (withUserTimeout && budget.probes !== undefined) env.push(`TCP_KEEPALIVE_PROBES=${budget.probes}`);
+  const call = `keepAliveFor({ ${Object.entries(budget)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}: ${typeof v === 'boolean' ? v : code(v as number)}`)
+    .join(', ')} })`;
   const paste = {
     environment: `${env.join(' ')} node --require tcp-keepalive/register app.js`,
     code: `setKeepAlive(socket, ${call});`,
@@ -72,24 +94,34 @@ function budgetCommand(values: Values, json: boolean): number {
     console.log(JSON.stringify({ budget, chosen, ...figures, timeline, paste }, null, 2));
     return EXIT.ok;
   }
-  const schedule = chosen.userTimeout;
+  const schedule = detection.idle!;
   console.log(
     `To notice a vanished peer within ${formatDuration(budget.detectWithin)}` +
       `${natIdle === undefined ? '' : ` and keep a NAT that forgets idle connections after ${formatDuration(natIdle)}`}:\n` +
-      `  idle ${formatSeconds(chosen.idle)}, interval ${formatSeconds(chosen.interval)}, count ${chosen.count}, user timeout ${formatSeconds(chosen.userTimeout)}\n`,
+      `  idle ${formatSeconds(chosen.idle)}, interval ${formatSeconds(chosen.interval)}, count ${chosen.count}, ` +
+      `${withUserTimeout ? `user timeout ${formatSeconds(chosen.userTimeout)}` : 'no user timeout'}\n`,
   );
   console.log('Why:');
   console.log(
-    `  - ${formatSeconds(schedule)} of schedule: (${formatDuration(budget.detectWithin)} - ${RTO_MIN_MS} ms) / (9/8), in whole seconds. Linux timers fire up to 1/8 late,\n` +
-      `    and with data in flight the user timeout counts from the first retransmission, one RTO (${RTO_MIN_MS} ms and the round trip) after the data.`,
+    `  - ${formatSeconds(schedule)} of schedule: (${formatDuration(budget.detectWithin)} - ${RTO_MIN_MS} ms) / (9/8), in whole seconds. Linux timers fire up to 1/8 late` +
+      (withUserTimeout ? `,\n    and with data in flight the user timeout counts from the first retransmission, one RTO (${RTO_MIN_MS} ms and the round trip) after the data.` : '.'),
   );
   console.log(
     `  - Idle connection: ${chosen.count === 1 ? `1 probe after ${formatSeconds(chosen.idle)} of silence` : `${chosen.count} probes, the first after ${formatSeconds(chosen.idle)} of silence, then every ${formatSeconds(chosen.interval)}`};\n` +
-      `    the user timeout ends it at the probe tick at ${formatSeconds(detection.idle!)}, at the latest ${formatSeconds(detection.idleWorst!)}.`,
+      `    ${withUserTimeout ? 'the user timeout ends it at the probe tick' : `the ${ordinal(chosen.count)} probe unanswered ends it`} at ${formatSeconds(detection.idle!)}, at the latest ${formatSeconds(detection.idleWorst!)}.`,
   );
   console.log(
-    `  - Data in flight (keepalive is silent then): the user timeout ends it after ${formatSeconds(detection.dataInFlight)}, ` +
-      `at the latest ${formatSeconds(detection.dataInFlightWorst)}.`,
+    withUserTimeout
+      ? `  - Data in flight (keepalive is silent then): the user timeout ends it after ${formatSeconds(detection.dataInFlight)}, ` +
+          `at the latest ${formatSeconds(detection.dataInFlightWorst)}.`
+      : `  - Data in flight (keepalive is silent then): without a user timeout only tcp_retries2 = ${detection.settings.retries2} ends it, ` +
+          `after ${formatDuration(detection.dataInFlight)}, at the latest ${formatDuration(detection.dataInFlightWorst)}: outside the budget.`,
+  );
+  console.log(
+    withUserTimeout
+      ? `  - A live peer that stops reading while data waits for it (a paused download, a backgrounded app) is cut off too, after ` +
+          `${formatSeconds(detection.stalledReader!)}; for the accepted connections of a server whose clients may pause, add --no-user-timeout.`
+      : '  - A live peer that stops reading while data waits for it (a paused download, a backgrounded app) is never cut off.',
   );
   console.log(
     chosen.count >= 3
@@ -129,6 +161,12 @@ function idleRule(detection: DetectionTime): string {
     return `the user timeout outlasts the count: with a user timeout the kernel ignores count and keeps probing until it has passed, ${plural(probes, 'probe')}, not ${count}`;
   }
   return 'the user timeout passes at the last probe tick the count allows: both end together';
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
+  return `${n}${suffix}`;
 }
 
 function plural(n: number, word: string): string {

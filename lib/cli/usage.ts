@@ -23,7 +23,7 @@ Reads net.ipv4.tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes and
 tcp_retries2 from /proc/sys (this process's network namespace) and says how long a
 silent dead peer goes unnoticed with them.`,
   explain: `Usage: tcp-keepalive explain [--idle T] [--interval T] [--count N] [--user-timeout T] [--json]
-       tcp-keepalive explain --detect-within T [--nat-idle T] [--probes N] [--json]
+       tcp-keepalive explain --detect-within T [--nat-idle T] [--probes N] [--no-user-timeout] [--json]
 
 Draws when each keepalive probe goes out and when the connection is declared dead,
 after the last packet received from a peer that vanished without a word. Times are
@@ -34,7 +34,9 @@ and interval, as the kernel counts them); any option left out is the system defa
                    in the worst case, idle or with data in flight (keepAliveFor)
 --nat-idle T       the idle timeout of a NAT or load balancer on the path: probes keep
                    its entry alive (AWS NAT gateway/NLB 350s, Azure 4min, GCP Cloud NAT 20min)
---probes N         at least N unanswered probes before giving up (default 3)`,
+--probes N         at least N unanswered probes before giving up (default 3)
+--no-user-timeout  no user timeout: a live peer that stops reading is never cut off (for
+                   servers whose clients may pause), and data in flight waits for tcp_retries2`,
   inspect: `Usage: tcp-keepalive inspect <pid> [--summary] [--port N] [--state NAME] [--remote ADDR[:PORT]] [--json]
                             [--normal-priority]
 

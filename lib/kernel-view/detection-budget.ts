@@ -15,7 +15,8 @@
 //   last timer is clamped to the time left (tcp_clamp_rto_to_user_timeout) and
 //   may be 1/8 late: at the latest 200 ms + 9/8 x T on a low-latency path
 //   (measured: T = 6 s gave ETIMEDOUT 6.55 s after the data was sent).
-// Both are <= detectWithin by construction.
+// Both are <= detectWithin by construction. With `userTimeout: false` only
+// the first holds (the count ends it at T); data in flight waits for tcp_retries2.
 import { invalidArgType, invalidArgValue, outOfRange } from '../core/errors.js';
 import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, optionalInteger } from '../core/options.js';
 import { RTO_MIN_MS, TIMER_SLACK } from './tcp-timers.js';
@@ -42,6 +43,17 @@ export interface DetectionBudget {
    * for it is an error.
    */
   probes?: number | undefined;
+  /**
+   * `false`: no user timeout (the result's `userTimeout` is 0). A user timeout
+   * also ends a connection whose live peer stops reading for that long (a
+   * paused download, a backgrounded app, a consumer under backpressure: its
+   * window closes; see detectionTime's `stalledReader`). Without one such a
+   * peer is never cut off and an idle dead peer is still noticed within
+   * `detectWithin` by keepalive alone, but with data in flight only
+   * tcp_retries2 ends the connection (about 15 min by default). For the
+   * accepted connections of servers that stream. Default: true.
+   */
+  userTimeout?: boolean | undefined;
 }
 
 /** What `keepAliveFor` returns: plain options for setKeepAlive, the agents, undici and configure. */
@@ -49,6 +61,7 @@ export interface ChosenKeepAlive {
   idle: number;
   interval: number;
   count: number;
+  /** The schedule's length, or 0 where the budget said `userTimeout: false`. */
   userTimeout: number;
 }
 
@@ -56,7 +69,7 @@ export interface ChosenKeepAlive {
 const DEFAULT_PROBES = 3;
 /** Idle (and interval) at most this share of natIdle: 9/8 of it, the latest a probe goes out, is 90 %. */
 export const NAT_IDLE_SHARE = 0.8;
-const BUDGET_KEYS = ['detectWithin', 'natIdle', 'probes'];
+const BUDGET_KEYS = ['detectWithin', 'natIdle', 'probes', 'userTimeout'];
 
 /** The smallest `detectWithin` that leaves room for `probes` probes 1 s apart after 1 s idle. */
 function smallestBudget(probes: number): number {
@@ -88,7 +101,7 @@ export interface Schedule {
  * the kernel as they are (no round trip through milliseconds).
  */
 export function scheduleFor(budget: DetectionBudget): Schedule {
-  const { detectWithin, natIdle, probes } = validateBudget(budget);
+  const { detectWithin, natIdle, probes, userTimeout } = validateBudget(budget);
   const wanted = probes ?? DEFAULT_PROBES;
   // Whole seconds of schedule that fit the budget on both paths.
   const total = Math.floor((detectWithin - RTO_MIN_MS) / TIMER_SLACK / 1000);
@@ -116,10 +129,10 @@ export function scheduleFor(budget: DetectionBudget): Schedule {
   // probes for the same worst case.
   const probeCount = Math.min(MAX_COUNT, Math.max(count, Math.floor((total - idle) / interval)));
   const schedule = idle + probeCount * interval;
-  return { idleSeconds: idle, intervalSeconds: interval, count: probeCount, userTimeoutMs: schedule * 1000 };
+  return { idleSeconds: idle, intervalSeconds: interval, count: probeCount, userTimeoutMs: userTimeout ? schedule * 1000 : 0 };
 }
 
-function validateBudget(budget: unknown): { detectWithin: number; natIdle: number | undefined; probes: number | undefined } {
+function validateBudget(budget: unknown): { detectWithin: number; natIdle: number | undefined; probes: number | undefined; userTimeout: boolean } {
   if (typeof budget !== 'object' || budget === null || Array.isArray(budget)) {
     throw invalidArgType('budget', 'an object with detectWithin', budget);
   }
@@ -131,5 +144,6 @@ function validateBudget(budget: unknown): { detectWithin: number; natIdle: numbe
   const natIdle = optionalInteger(given.natIdle, 'budget.natIdle', Math.ceil(1000 / NAT_IDLE_SHARE), MAX_USER_TIMEOUT_MS, 'ms');
   const probes = optionalInteger(given.probes, 'budget.probes', 1, MAX_COUNT, 'probes');
   if (detectWithin === undefined) throw invalidArgType('budget.detectWithin', 'of type number', undefined);
-  return { detectWithin, natIdle, probes };
+  if (given.userTimeout !== undefined && typeof given.userTimeout !== 'boolean') throw invalidArgType('budget.userTimeout', 'of type boolean', given.userTimeout);
+  return { detectWithin, natIdle, probes, userTimeout: given.userTimeout !== false };
 }

@@ -42,6 +42,18 @@ export interface DetectionTime {
    * counted from the first retransmission (1044.6 s for the default 15), 1/8 late.
    */
   dataInFlightWorst: number;
+  /**
+   * A peer that is alive but stops reading (a paused download, a backgrounded
+   * app, a consumer under backpressure) while we have data to send: its
+   * receive window closes, and its answers to our zero-window probes keep the
+   * connection up for ever, unless a user timeout is set: then it ends
+   * (ETIMEDOUT) that many ms after the first zero-window probe, which leaves
+   * one retransmission timeout after the window closed (measured: 3.26 s for
+   * 3000). `null`: never cut off. The price of a user timeout on a server
+   * whose clients may pause reading (Linux >= 5.11; before, answered probes
+   * restarted its count).
+   */
+  stalledReader: number | null;
   /** The settings the figures are for, defaults filled in. */
   settings: Required<{ [K in keyof DetectionSettings]: Exclude<DetectionSettings[K], undefined> }>;
 }
@@ -87,6 +99,8 @@ export function detectionTime(settingsOrSocket: DetectionSettings | Socket | Ser
     // The user timeout counts from the first retransmission, one RTO after the data, and its last timer is clamped to it;
     // without one the kernel gives up at the first timeout past tcp_retries2's hypothetical time.
     dataInFlightWorst: userTimeout > 0 ? Math.ceil(dataInFlight * TIMER_SLACK) + RTO_MIN_MS : Math.ceil(retransmissionsGiveUp(retries2) * TIMER_SLACK),
+    // tcp_probe_timer: the user timeout counts from the first zero-window probe, answered or not.
+    stalledReader: userTimeout > 0 ? userTimeout : null,
     settings,
   };
 }

@@ -74,6 +74,19 @@ describe('tcp-keepalive defaults / explain', () => {
     expect(parsed).toMatchObject({ budget: { detectWithin: 120_000, natIdle: 350_000, probes: 4 }, chosen, idle: chosen.userTimeout, dataInFlight: chosen.userTimeout });
     expect(parsed.idleWorst as number).toBeLessThanOrEqual(120_000);
     expect(parsed.dataInFlightWorst as number).toBeLessThanOrEqual(120_000);
+    // The other side of the user timeout: a live peer that stops reading.
+    expect(text.stdout).toContain('is cut off too, after 26 s; for the accepted connections of a server whose clients may pause, add --no-user-timeout');
+    const streaming = await cli(['explain', '--detect-within', '60s', '--no-user-timeout']);
+    expect(streaming.code, explain(streaming)).toBe(0);
+    expect(streaming.stdout).toContain('idle 14 s, interval 13 s, count 3, no user timeout');
+    expect(streaming.stdout).toContain('the 3rd probe unanswered ends it at 53 s, at the latest 59.625 s');
+    expect(streaming.stdout).toMatch(/without a user timeout only tcp_retries2 = \d+ ends it, .*: outside the budget/);
+    expect(streaming.stdout).toContain('is never cut off');
+    expect(streaming.stdout).toContain('TCP_KEEPALIVE_IDLE=14 TCP_KEEPALIVE_INTERVAL=13 TCP_KEEPALIVE_COUNT=3 node --require tcp-keepalive/register app.js');
+    expect(streaming.stdout).toContain('setKeepAlive(socket, keepAliveFor({ detectWithin: 60_000, userTimeout: false }));');
+    const streamingJson = JSON.parse((await cli(['explain', '--detect-within', '60s', '--no-user-timeout', '--json'])).stdout) as Record<string, unknown>;
+    expect(streamingJson).toMatchObject({ budget: { userTimeout: false }, chosen: { userTimeout: 0 }, stalledReader: null, idleBy: 'keepalive' });
+    expect(JSON.parse((await cli(['explain', '--idle', '30s', '--user-timeout', '45s', '--json'])).stdout)).toMatchObject({ stalledReader: 45_000 });
     // Every time option takes the same units.
     const units = await cli(['explain', '--idle', '30s', '--interval', '10000', '--count', '3', '--json']);
     expect(JSON.parse(units.stdout)).toMatchObject({ idle: 60_000, settings: { idle: 30_000, interval: 10_000 } });
@@ -90,6 +103,7 @@ describe('tcp-keepalive defaults / explain', () => {
     [['explain', '--detect-within', '30s', '--nat-idle', '1s'], /--nat-idle is out of range/],
     [['explain', '--detect-within', '30s', '--idle', '5s'], /--detect-within chooses --idle itself/],
     [['explain', '--nat-idle', '350s'], /--nat-idle goes with --detect-within/],
+    [['explain', '--idle', '30s', '--no-user-timeout'], /--no-user-timeout goes with --detect-within/],
     [['explain', '--bogus'], /Unknown option '--bogus'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['inspect'], /exactly one process id/],

@@ -107,6 +107,19 @@ describe('keepAliveFor', () => {
     expect(() => keepAliveFor({ detectWithin: 60_000, probes: 127 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 
+  it('userTimeout: false: the same probes, no user timeout (a live peer that stops reading is never cut off); an idle dead peer still within the budget', () => {
+    for (const { detectWithin, natIdle } of cases) {
+      const withIt = keepAliveFor({ detectWithin, natIdle });
+      const without = keepAliveFor({ detectWithin, natIdle, userTimeout: false });
+      expect(without).toEqual({ ...withIt, userTimeout: 0 });
+      const detection = detectionTime({ ...without, retries2: 15 });
+      expect(detection).toMatchObject({ idleBy: 'keepalive', stalledReader: null, dataInFlightBy: 'tcp_retries2' });
+      expect(detection.idleWorst!).toBeLessThanOrEqual(detectWithin);
+      expect(detectionTime({ ...withIt }).stalledReader).toBe(withIt.userTimeout);
+    }
+    expect(keepAliveFor({ detectWithin: 30_000, userTimeout: true })).toEqual(keepAliveFor({ detectWithin: 30_000 }));
+  });
+
   it('below the smallest budget, a malformed budget or an unknown key: a coded error', () => {
     const bad: Array<[unknown, string, RegExp]> = [
       [{ detectWithin: 2_000 }, 'ERR_OUT_OF_RANGE', /"budget\.detectWithin".*>= 2450/],
@@ -119,7 +132,8 @@ describe('keepAliveFor', () => {
       [{ detectWithin: 30_000, natIdle: 1_000 }, 'ERR_OUT_OF_RANGE', /"budget\.natIdle".*>= 1250/],
       [{ detectWithin: 30_000, natIdle: '350' }, 'ERR_INVALID_ARG_TYPE', /budget\.natIdle/],
       [{ detectWithin: 30_000, probes: 0 }, 'ERR_OUT_OF_RANGE', /budget\.probes/],
-      [{ detectWithin: 30_000, idle: 5_000 }, 'ERR_INVALID_ARG_VALUE', /'budget\.idle' is not a budget option/],
+      [{ detectWithin: 30_000, idle: 5_000 }, 'ERR_INVALID_ARG_VALUE', /'budget\.idle' is not a budget option \(known: detectWithin, natIdle, probes, userTimeout\)/],
+      [{ detectWithin: 30_000, userTimeout: 0 }, 'ERR_INVALID_ARG_TYPE', /"budget\.userTimeout" property must be of type boolean/],
       [null, 'ERR_INVALID_ARG_TYPE', /"budget" argument/],
       [30_000, 'ERR_INVALID_ARG_TYPE', /"budget" argument/],
       [[30_000], 'ERR_INVALID_ARG_TYPE', /"budget" argument/],

@@ -38,6 +38,14 @@ describe('detectionTime', () => {
     expect(detectionTime({ idle: 1_000, interval: 1_000, count: 1, retries2: 15 }).dataInFlightWorst).toBe(Math.ceil(1_044_600 * (9 / 8)));
   });
 
+  it('a live peer that stops reading: cut off after the user timeout, never without one', () => {
+    // Measured (issue 23): userTimeout 3000 against a client that paused reading: ETIMEDOUT after 3.26 s;
+    // without a user timeout still open after 10 s. Keepalive plays no part (data is waiting).
+    expect(detectionTime({ idle: 1_000, interval: 1_000, count: 2, userTimeout: 3_000 }).stalledReader).toBe(3_000);
+    expect(detectionTime({ idle: 1_000, interval: 1_000, count: 2, userTimeout: 0, retries2: 15 }).stalledReader).toBeNull();
+    expect(detectionTime({ enabled: false, idle: 1_000, interval: 1_000, count: 2, userTimeout: 5_000 }).stalledReader).toBe(5_000);
+  });
+
   it('keepalive off: never noticed while idle', () => {
     expect(detectionTime({ enabled: false })).toMatchObject({ idle: null, idleBy: 'off' });
   });
