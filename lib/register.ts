@@ -55,6 +55,7 @@ const NAMES = [
   'TCP_KEEPALIVE_IDLE', 'KEEPIDLE', 'TCP_KEEPALIVE_INTERVAL', 'KEEPINTVL', 'TCP_KEEPALIVE_COUNT', 'KEEPCNT',
   'TCP_KEEPALIVE_USER_TIMEOUT', 'TCP_USER_TIMEOUT', 'TCP_KEEPALIVE', 'KEEPALIVE', 'TCP_KEEPALIVE_STICKY',
   'TCP_KEEPALIVE_DETECT_WITHIN', 'TCP_KEEPALIVE_NAT_IDLE', 'TCP_KEEPALIVE_PROBES', 'TCP_KEEPALIVE_REPORT',
+  'TCP_KEEPALIVE_RULES',
 ];
 
 function fromEnvironment(): void {
@@ -71,7 +72,7 @@ function fromEnvironment(): void {
     process.exit(9);
   }
   // Already in the kernel's units: no second parse.
-  if (settings.keepAlive.kind === 'on') load().setPreloadValues(settings.keepAlive.values);
+  if (settings.keepAlive.kind === 'on') load().setPreloadPolicy(settings.keepAlive.policy);
   if (settings.report !== null) load().startReport(settings.report);
 }
 

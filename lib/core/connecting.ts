@@ -42,6 +42,7 @@ function onConnect(this: Socket): void {
   const entry = deferred.get(this);
   if (entry === undefined) return;
   deferred.delete(this);
+
   let values = entry.values;
   if (entry.nodeState !== null && !sameNodeKeepAlive(nodeKeepAlive(this), entry.nodeState)) {
     // Node's socket.setKeepAlive ran after our last call and changed Node's
@@ -53,6 +54,9 @@ function onConnect(this: Socket): void {
   try {
     setOptions(resolveFd(this), values);
   } catch (error) {
+    // Closed on its way: an aborted tls.connect still emits 'connect' on a
+    // closed handle. Nothing to set, and nothing to say (Node says nothing).
+    if ((error as { code?: unknown }).code === 'ERR_SOCKET_CLOSED') return;
     // No caller to throw to, and a keepalive setting must never take down a
     // working connection: tell the process instead.
     const reason = error as Error & { code?: string };

@@ -12,6 +12,9 @@ const SYMBOLS: symbol[] = (() => {
   return Object.getOwnPropertySymbols(probe).filter((symbol) => symbol.description?.startsWith('kSetKeepAlive'));
 })();
 const ENABLED = SYMBOLS.find((symbol) => symbol.description === 'kSetKeepAlive');
+const DELAY = SYMBOLS.find((symbol) => symbol.description === 'kSetKeepAliveInitialDelay');
+// What a new socket records (the constructor's values), for what accept leaves.
+const FRESH = nodeKeepAlive(new Socket());
 
 type Recorded = Record<symbol, unknown>;
 
@@ -24,7 +27,20 @@ export function sameNodeKeepAlive(a: unknown[], b: unknown[]): boolean {
   return a.every((value, i) => value === b[i]);
 }
 
-/** Whether Node's own setKeepAlive has turned keepalive on for `socket`. */
-export function nodeEnabledKeepAlive(socket: Socket): boolean {
-  return ENABLED !== undefined && (socket as unknown as Recorded)[ENABLED] === true;
+
+/**
+ * Whether an accepted socket's record is still what Node's accept left (on
+ * with the server's delay where the server has keepAlive, else as new): no
+ * 'connection' handler has called setKeepAlive with values of its own.
+ */
+export function acceptedAsNodeLeftIt(socket: Socket, server: { keepAlive?: unknown; keepAliveInitialDelay?: unknown }): boolean {
+  const record = socket as unknown as Recorded;
+  for (let i = 0; i < SYMBOLS.length; i++) {
+    const symbol = SYMBOLS[i];
+    let expected = FRESH[i];
+    if (server.keepAlive === true && symbol === ENABLED) expected = true;
+    else if (server.keepAlive === true && symbol === DELAY) expected = server.keepAliveInitialDelay;
+    if (record[symbol] !== expected) return false;
+  }
+  return true;
 }

@@ -8,6 +8,7 @@
 import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, type KernelValues } from '../core/options.js';
 import { parseDuration, parseWholeNumber, truncate } from '../core/parse.js';
 import { scheduleFor, type Schedule } from '../kernel-view/detection-budget.js';
+import { environmentPolicy, parseRules, singlePolicy, type Policy } from './rules.js';
 
 /** One variable the preload reads: its names (namespaced first), the kernel value it sets (in the kernel's unit) and its range. */
 interface Variable {
@@ -32,6 +33,8 @@ const NAT_IDLE = 'TCP_KEEPALIVE_NAT_IDLE';
 const PROBES = 'TCP_KEEPALIVE_PROBES';
 // A line on stderr for every lost connection (lib/integrations/report.ts).
 const REPORT = 'TCP_KEEPALIVE_REPORT';
+// Values by direction and destination (lib/integrations/rules.ts).
+const RULES = 'TCP_KEEPALIVE_RULES';
 
 /** Every variable the preload reads (lib/register.ts checks these before loading anything). */
 export const VARIABLE_NAMES: readonly string[] = [
@@ -42,6 +45,7 @@ export const VARIABLE_NAMES: readonly string[] = [
   NAT_IDLE,
   PROBES,
   REPORT,
+  RULES,
 ];
 
 /** How the preload reports lost connections: a sentence, or one JSON object per line. */
@@ -49,11 +53,11 @@ export type ReportFormat = 'text' | 'json';
 
 /**
  * What the environment asks for: keepalive (nothing, "leave sockets alone",
- * or values for every socket, sticky unless it says off), and whether to
- * report every lost connection.
+ * or a policy: one set of values for every socket, or rules; sticky unless it
+ * says off), and whether to report every lost connection.
  */
 interface EnvironmentSettings {
-  keepAlive: { kind: 'unset' } | { kind: 'off' } | { kind: 'on'; values: KernelValues };
+  keepAlive: { kind: 'unset' } | { kind: 'off' } | { kind: 'on'; policy: Policy };
   report: ReportFormat | null;
 }
 
@@ -97,10 +101,23 @@ export function readEnvironment(env: NodeJS.ProcessEnv): EnvironmentSettings {
   }
   if (present(env[STICKY])) values.sticky = onOff(STICKY, env[STICKY]!) ? 1 : 0;
   const report = reportFormat(env, onOff);
+  const plain = given.length > 0 || present(env[DETECT_WITHIN]) || enabled === true;
 
+  if (present(env[RULES])) {
+    if (enabled === false) throw new EnvironmentError(`${switchName}=${quoted(env[switchName!]!)} leaves every connection alone and ${RULES} gives rules: unset one`);
+    const plainNames = [switchName, ...given.map((variable) => variable.names.find((n) => present(env[n]))), present(env[DETECT_WITHIN]) ? DETECT_WITHIN : undefined]
+      .filter((name) => name !== undefined && (name !== switchName || enabled === true))
+      .join(' and ');
+    try {
+      const rules = parseRules(env[RULES], values.sticky);
+      return { keepAlive: { kind: 'on', policy: environmentPolicy(rules, plain ? values : undefined, plainNames) }, report };
+    } catch (error) {
+      throw new EnvironmentError(`${RULES} ${(error as Error).message}`);
+    }
+  }
   if (enabled === false) return { keepAlive: { kind: 'off' }, report };
-  if (given.length === 0 && !present(env[DETECT_WITHIN]) && enabled === undefined) return { keepAlive: { kind: 'unset' }, report };
-  return { keepAlive: { kind: 'on', values }, report };
+  if (!plain) return { keepAlive: { kind: 'unset' }, report };
+  return { keepAlive: { kind: 'on', policy: singlePolicy(values) }, report };
 }
 
 // TCP_KEEPALIVE_REPORT: on (1, true) for a sentence per lost connection, json for an object.

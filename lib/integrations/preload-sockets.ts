@@ -6,9 +6,11 @@ import { Server, Socket } from 'node:net';
 import { applyToTarget } from '../core/apply.js';
 import { coreSetsIntervalAndCount } from '../core/fallback.js';
 import { addonLoaded } from '../core/native.js';
-import { nodeEnabledKeepAlive } from '../core/node-state.js';
+import { acceptedAsNodeLeftIt } from '../core/node-state.js';
 import type { KernelValues } from '../core/options.js';
 import { installGuard, pinAccepted, pinnedValues } from '../core/sticky.js';
+import { innermostSocket } from '../core/target.js';
+import { ruleFor, type Policy, type Rule } from './rules.js';
 // Sockets configured here are reported when they are lost, to whatever subscribes.
 import '../kernel-view/connection-lost.js';
 
@@ -53,45 +55,103 @@ const configuredServers = new WeakSet<Server>();
 // a net.Socket may connect again after 'close', and each connection is new
 // to the kernel.
 const configuredAtConnect = new WeakSet<Socket>();
+// Which rule each connection got, by its TCP socket, for the lost-connection
+// report; kept only where rules were given (policy.named).
+const ruleNames = new WeakMap<Socket, string>();
+
+/** The rule a connection was configured by, where the preload has rules. */
+export function ruleOf(socket: Socket): string | undefined {
+  return ruleNames.get(innermostSocket(socket));
+}
 
 /** Every connect() call: the wrapper or net.client.socket runs once per call. */
-export function configureClient(socket: Socket, values: KernelValues): void {
+export function configureClient(socket: Socket, policy: Policy): void {
   if (socket.destroyed) return; // closed before the channel's next tick
-  const applied = usable(values);
+  if (!policy.byDestination) {
+    applyRule(socket, policy.opened, policy);
+  } else if (socket.connecting || socket.remoteAddress === undefined) {
+    // The address is known once connected (a host name resolves first, and
+    // autoSelectFamily may try several): the rule is chosen then.
+    awaitDestination(socket, policy);
+  } else {
+    applyRule(socket, ruleFor(policy, socket.remoteAddress, socket.remotePort), policy);
+  }
+}
+
+function applyRule(socket: Socket, rule: Rule | undefined, policy: Policy): void {
+  if (rule === undefined || rule.values === null) return; // no rule, or off: as Node made it
+  if (policy.named) ruleNames.set(innermostSocket(socket), rule.name);
+  const applied = usable(rule.values);
   // A pinned socket is marked by its pin already (sticky, the default, where it can be had).
   if (applied.sticky !== 1) configuredAtConnect.add(socket);
   applyOrWarn(socket, applied);
 }
 
+// One entry and one pair of listeners per connecting socket, however many
+// connect() calls are seen before it connects (as lib/core/connecting.ts).
+const awaiting = new WeakMap<Socket, Policy>();
+
+function awaitDestination(socket: Socket, policy: Policy): void {
+  const earlier = awaiting.has(socket);
+  awaiting.set(socket, policy);
+  if (earlier) return;
+  // First among the 'connect' listeners: the values are in force in the program's own.
+  socket.prependListener('connect', onDestination);
+  socket.on('close', onCloseAwaiting);
+}
+
+function onDestination(this: Socket): void {
+  this.removeListener('connect', onDestination);
+  this.removeListener('close', onCloseAwaiting);
+  const policy = awaiting.get(this);
+  awaiting.delete(this);
+  // A socket destroyed on its way (an aborted tls.connect still emits 'connect'): nothing to set, nothing to say.
+  if (policy === undefined || this.destroyed) return;
+  applyRule(this, ruleFor(policy, this.remoteAddress, this.remotePort), policy);
+}
+
+function onCloseAwaiting(this: Socket): void {
+  // Connecting again already (a retry loop on one object): the entry is the new connection's.
+  if (this.connecting) return;
+  this.removeListener('close', onCloseAwaiting);
+  this.removeListener('connect', onDestination);
+  awaiting.delete(this);
+}
+
 /** A socket undici reports connected: configured unless connect() already was. */
-export function configureConnected(socket: unknown, values: KernelValues): void {
+export function configureConnected(socket: unknown, policy: Policy): void {
   if (!(socket instanceof Socket) || configuredAtConnect.has(socket) || pinnedValues(socket) !== undefined) return;
+  if (awaiting.has(socket)) return; // its 'connect' chooses
+  const rule = policy.byDestination ? ruleFor(policy, socket.remoteAddress, socket.remotePort) : policy.opened;
+  if (rule === undefined || rule.values === null) return;
   configuredAtConnect.add(socket);
-  applyOrWarn(socket, usable(values));
+  applyRule(socket, rule, policy);
 }
 
 /** A listener: set once, and its accepted sockets inherit the values at no syscall. */
-export function configureListener(server: Server, values: KernelValues): void {
+export function configureListener(server: Server, policy: Policy): void {
   // Without the addon a listener takes only Node's idle: set sockets one by one instead.
   if (!addonLoaded) return;
-  values = usable(values);
+  const values = usable(policy.accepted!.values!);
   if (!applyOrWarn(server, values)) return;
   configuredServers.add(server);
   // Its sockets inherit the values and are pinned through it, at no cost per accept.
   if (values.sticky === 1) pinAccepted(server, values, applyToTarget);
 }
 
-export function configureAccepted(socket: Socket, values: KernelValues): void {
+export function configureAccepted(socket: Socket, policy: Policy): void {
   // Destroyed by a 'connection' handler (a connection limit, a deny list): a check, not an error built and dropped.
   if (socket.destroyed) return;
+  const rule = policy.accepted!;
+  if (policy.named) ruleNames.set(innermostSocket(socket), rule.name);
   const server = (socket as unknown as { server?: Server }).server;
   // The channel publishes after the 'connection' handlers ran: if one called
   // Node's setKeepAlive, the inherited values are gone and need a set of their own.
-  if (server !== undefined && configuredServers.has(server) && !nodeEnabledKeepAlive(socket)) {
+  if (server !== undefined && configuredServers.has(server) && acceptedAsNodeLeftIt(socket, server as never)) {
     // Inherited from the listener, and pinned through it: nothing to do.
     return;
   }
-  applyOrWarn(socket, usable(values));
+  applyOrWarn(socket, usable(rule.values!));
 }
 
 // Codes that mean "not a TCP socket, or gone": left alone without a word.

@@ -17,18 +17,29 @@
 // No subscriber may throw: a throwing subscriber crashes the program.
 import diagnostics from 'node:diagnostics_channel';
 import type { Server, Socket } from 'node:net';
-import { toKernelValues, type KernelValues, type KeepAliveOptions } from '../core/options.js';
+import { toKernelValues, type KeepAliveOptions } from '../core/options.js';
+import { configuredPolicy, singlePolicy, type Policy, type PreloadRule } from './rules.js';
 
 // For lib/register.ts, which loads this file only when the environment names a variable.
 export { EnvironmentError, readEnvironment } from './environment.js';
 import type { ReportFormat } from './environment.js';
 
-/** What `configure` accepts: the keepalive options (ms), plus `sticky` (default `true` here). */
-export type PreloadOptions = Omit<KeepAliveOptions, 'enabled'>;
+export type { PreloadRule, RuleMatch } from './rules.js';
+
+/**
+ * What `configure` accepts: the keepalive options (ms) for every connection,
+ * plus `sticky` (default `true` here); or `rules` by direction and
+ * destination (first match wins), the top-level options then being the
+ * default for connections no rule matches.
+ */
+export type PreloadOptions = Omit<KeepAliveOptions, 'enabled'> & { rules?: readonly PreloadRule[] | undefined };
 
 // Validated and converted once (from the environment, or configure's
-// options); every socket gets the same kernel values.
-let options: KernelValues | null = null;
+// options): the values each kind of connection gets, in kernel units.
+let policy: Policy | null = null;
+// Whether connections the program opens, and those it accepts, get anything at all.
+let opens = false;
+let accepts = false;
 let installed = false;
 
 type Sockets = typeof import('./preload-sockets.js');
@@ -42,24 +53,36 @@ const load = (): Sockets => (sockets ??= require('./preload-sockets.js') as Sock
  */
 export function startReport(format: ReportFormat): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('./report.js') as typeof import('./report.js')).startReport(format);
+  (require('./report.js') as typeof import('./report.js')).startReport(format, (socket) => sockets?.ruleOf(socket));
 }
 
 /** configure(): the options sockets get from now on (sticky unless they say not); `null` stops configuring new sockets. */
 export function setPreloadOptions(next: PreloadOptions | null): void {
   if (next === null) {
-    options = null;
+    policy = null;
+    opens = accepts = false;
     return;
   }
   // Validated here, once, so a bad value fails the caller, not a subscriber.
-  const values = toKernelValues(next);
-  if (values.sticky === -1) values.sticky = 1;
-  setPreloadValues(values);
+  if (next === null || typeof next !== 'object' || !('rules' in next) || next.rules === undefined) {
+    const values = toKernelValues(next);
+    if (values.sticky === -1) values.sticky = 1;
+    setPreloadPolicy(singlePolicy(values));
+    return;
+  }
+  const { rules, ...rest } = next;
+  const values = toKernelValues(rest);
+  const sticky = values.sticky === -1 ? 1 : values.sticky;
+  // Top-level values besides sticky: the default rule.
+  const plain = Object.keys(rest).some((key) => key !== 'sticky' && (rest as Record<string, unknown>)[key] !== undefined);
+  setPreloadPolicy(configuredPolicy(rules, plain ? { ...values, enabled: 1, sticky } : undefined, sticky));
 }
 
-/** The kernel values sockets get from now on, as the environment gives them (lib/integrations/environment.ts). */
-export function setPreloadValues(values: KernelValues): void {
-  options = values;
+/** The policy sockets get from now on, as the environment or configure() gives it. */
+export function setPreloadPolicy(next: Policy): void {
+  policy = next;
+  opens = next.byDestination || (next.opened?.values ?? null) !== null;
+  accepts = (next.accepted?.values ?? null) !== null;
   if (!installed) install();
   installed = true;
 }
@@ -97,7 +120,7 @@ function wrapConnect(): void {
   const original = proto.connect;
   const connect = function connect(this: Socket, ...args: unknown[]): Socket {
     const result = original.apply(this, args);
-    if (options !== null) load().configureClient(this, options);
+    if (opens) load().configureClient(this, policy!);
     return result;
   };
   Object.defineProperty(connect, 'length', { value: original.length });
@@ -118,21 +141,21 @@ function wrapConnect(): void {
 // later the handle tells TCP from a Unix domain socket, and the socket is
 // still connecting (completion needs a turn of the event loop).
 function onClientSocket(message: unknown): void {
-  if (options !== null) process.nextTick(configureLater, (message as { socket: Socket }).socket);
+  if (opens) process.nextTick(configureLater, (message as { socket: Socket }).socket);
 }
 
 function configureLater(socket: Socket): void {
-  if (options !== null) load().configureClient(socket, options);
+  if (opens) load().configureClient(socket, policy!);
 }
 
 function onListen(message: unknown): void {
-  if (options !== null) load().configureListener((message as { server: Server }).server, options);
+  if (accepts) load().configureListener((message as { server: Server }).server, policy!);
 }
 
 function onAccepted(message: unknown): void {
-  if (options !== null) load().configureAccepted((message as { socket: Socket }).socket, options);
+  if (accepts) load().configureAccepted((message as { socket: Socket }).socket, policy!);
 }
 
 function onConnected(message: unknown): void {
-  if (options !== null) load().configureConnected((message as { socket: unknown }).socket, options);
+  if (opens) load().configureConnected((message as { socket: unknown }).socket, policy!);
 }

@@ -8,22 +8,25 @@ import { onConnectionLost, type ConnectionLost } from '../kernel-view/connection
 import type { ReportFormat } from './environment.js';
 
 /** Starts reporting; a warning, not a failure, where sockets cannot be watched. */
-export function startReport(format: ReportFormat): void {
+export function startReport(format: ReportFormat, ruleOf: (socket: ConnectionLost['socket']) => string | undefined = () => undefined): void {
   try {
-    onConnectionLost((lost) => process.stderr.write(`${format === 'json' ? reportJson(lost) : reportSentence(lost)}\n`), { every: true });
+    onConnectionLost(
+      (lost) => process.stderr.write(`${format === 'json' ? reportJson(lost, ruleOf(lost.socket)) : reportSentence(lost, ruleOf(lost.socket))}\n`),
+      { every: true },
+    );
   } catch (error) {
     process.emitWarning(`tcp-keepalive/register: TCP_KEEPALIVE_REPORT cannot watch connections: ${(error as Error).message}`, { code: 'TCP_KEEPALIVE_PRELOAD' });
   }
 }
 
-/** The message's fields without the socket, and the error as its code. */
-export function reportJson(lost: ConnectionLost): string {
+/** The message's fields without the socket, the error as its code, and the preload's rule where it has rules. */
+export function reportJson(lost: ConnectionLost, rule?: string): string {
   const { socket: _socket, error, ...fields } = lost;
-  return JSON.stringify({ ...fields, error: (error as NodeJS.ErrnoException).code ?? error.message });
+  return JSON.stringify({ ...fields, error: (error as NodeJS.ErrnoException).code ?? error.message, ...(rule === undefined ? {} : { rule }) });
 }
 
-/** One sentence: which connection, why, after how much silence, with the settings and the promise beside it. */
-export function reportSentence(lost: ConnectionLost): string {
+/** One sentence: which connection, why, after how much silence, with the settings (and the rule that chose them) and the promise beside it. */
+export function reportSentence(lost: ConnectionLost, rule?: string): string {
   const silence = `${seconds(lost.silentFor)} of silence`;
   const { settings } = lost;
   let why: string;
@@ -54,7 +57,7 @@ export function reportSentence(lost: ConnectionLost): string {
   if (lost.cause === 'reset' && lost.silentFor >= 30_000 && (!settings.enabled || settings.idle >= lost.silentFor)) {
     hint = `; something on the path may forget idle flows before keepalive speaks${settings.enabled ? ` (after ${seconds(settings.idle)})` : ''}: keepAliveFor({ natIdle })`;
   }
-  return `tcp-keepalive: lost ${endpoint(lost.remoteAddress, lost.remotePort)} (from ${endpoint(lost.localAddress, lost.localPort)}): ${why} (settings ${settingsText(lost)}${promise})${hint}`;
+  return `tcp-keepalive: lost ${endpoint(lost.remoteAddress, lost.remotePort)} (from ${endpoint(lost.localAddress, lost.localPort)}): ${why} (settings ${settingsText(lost)}${rule === undefined ? '' : ` by rule "${rule}"`}${promise})${hint}`;
 }
 
 function settingsText({ settings }: ConnectionLost): string {

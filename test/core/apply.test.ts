@@ -1,7 +1,8 @@
 // The path every set takes once its options are valid (lib/core/apply.ts):
 // a listener set once, its accepted sockets inheriting the values; a server
-// made with Node's keepAlive option taken over (Node's per-accept values
-// switched off); and a target that is no socket refused with the coded error
+// made with Node's keepAlive option taken over (Node's per-accept handle call
+// skipped, with server.keepAlive and Node's record of each socket left as Node
+// made them); and a target that is no socket refused with the coded error
 // before anything else, whether or not a socket was pinned in this process.
 import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
@@ -55,6 +56,46 @@ describe('listening servers', () => {
     track(net.connect(portOf(server), LOOPBACK[4]));
     const [socket] = await accepted;
     expect(getKeepAlive(socket)).toEqual({ enabled: true, idle: 30_000, interval: 7_000, count: 4, userTimeout: 9_000 });
+  });
+
+  it("and Node's view stays Node's: server.keepAlive is still true, a repeat of Node's own call is skipped by Node as without us", async () => {
+    // What Node's test-net-server-keepalive.js reads, and what changed when the library set server.keepAlive = false.
+    const server = await listen(4, { keepAlive: true, keepAliveInitialDelay: 3_000 });
+    setKeepAlive(server, { idle: 30_000, interval: 7_000, count: 4 });
+    // Public properties of Node's server, missing from @types/node.
+    expect(server).toMatchObject({ keepAlive: true, keepAliveInitialDelay: 3 });
+    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+    track(net.connect(portOf(server), LOOPBACK[4]));
+    const [socket] = await accepted;
+    // Node recorded keepalive on with the server's delay at accept: the same call again does not reach the kernel
+    // (if it did, libuv would leave idle 3 s, interval 1 s, count 10).
+    socket.setKeepAlive(true, 3_000);
+    expect(getKeepAlive(socket)).toMatchObject({ enabled: true, idle: 30_000, interval: 7_000, count: 4 });
+    // A different delay is a new call, and reaches the kernel as it would without us (not pinned here).
+    socket.setKeepAlive(true, 5_000);
+    expect(getKeepAlive(socket)).toMatchObject({ enabled: true, idle: 5_000 });
+  });
+
+  it("a handle instrumented before Node's accept (as test-net-server-keepalive.js does) sees Node's call once, and the socket ends with the listener's values", async () => {
+    const server = await listen(4, { keepAlive: true, keepAliveInitialDelay: 1_000 });
+    setKeepAlive(server, { idle: 25_000, interval: 5_000, count: 3 });
+    type Handle = { onconnection: (error: number, client: { setKeepAlive: (...args: unknown[]) => unknown }) => void };
+    const handle = (server as unknown as { _handle: Handle })._handle;
+    const onconnection = handle.onconnection;
+    const calls: unknown[][] = [];
+    handle.onconnection = function (error, client) {
+      const setKeepAliveOfNode = client.setKeepAlive;
+      client.setKeepAlive = function (...args: unknown[]) {
+        calls.push(args);
+        return setKeepAliveOfNode.apply(client, args);
+      };
+      onconnection.call(this, error, client);
+    };
+    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+    track(net.connect(portOf(server), LOOPBACK[4]));
+    const [socket] = await accepted;
+    expect(calls).toEqual([[true, 1]]); // server.keepAliveInitialDelay: seconds
+    expect(getKeepAlive(socket)).toMatchObject({ enabled: true, idle: 25_000, interval: 5_000, count: 3 });
   });
 
   it('http.createServer({ keepAlive }) the same', async () => {

@@ -5,7 +5,18 @@
 // test/integrations/register.test.ts.
 import { describe, expect, it } from 'vitest';
 import { keepAliveFor } from '../../lib/index.js';
-import { readEnvironment } from '../../lib/integrations/environment.js';
+import { readEnvironment as readSettings } from '../../lib/integrations/environment.js';
+
+// The plain variables make a policy of one rule for every connection (rules
+// by direction and destination: test/integrations/rules.test.ts): its values.
+function readEnvironment(env: NodeJS.ProcessEnv) {
+  const settings = readSettings(env);
+  if (settings.keepAlive.kind !== 'on') return settings;
+  const { rules, named } = settings.keepAlive.policy;
+  expect(named).toBe(false);
+  expect(rules).toHaveLength(1);
+  return { ...settings, keepAlive: { kind: 'on', values: rules[0].values } };
+}
 
 // What a set of public options (ms) is in the kernel's units, sticky as the preload defaults.
 function kernelValues(options: { idle: number; interval: number; count: number; userTimeout: number }) {

@@ -127,7 +127,7 @@ describe('an unmodified program under the preload', () => {
 
   it('every variable lib/integrations/environment.ts reads is one register.js looks for before loading anything', async () => {
     const { VARIABLE_NAMES } = await import('../../lib/integrations/environment.js');
-    expect(VARIABLE_NAMES).toHaveLength(15);
+    expect(VARIABLE_NAMES).toHaveLength(16);
     for (const name of VARIABLE_NAMES) {
       // A value no variable accepts: only a preload that read the variable stops the program.
       const result = await node(['--require', REGISTER, '-e', 'console.log("the program ran")'], { [name]: 'bogus!' });
@@ -210,6 +210,40 @@ describe('an unmodified program under the preload', () => {
     const result = await node(['--require', REGISTER, '-e', script], ENV);
     expect(lastJson<{ ok: boolean }>(result)).toEqual({ ok: true });
     expect(result.stderr).toBe('');
+  });
+
+  it.each([
+    ['the plain variables', ENV],
+    ['rules by destination', { TCP_KEEPALIVE_RULES: 'to :1: off; default: idle=30 interval=10 count=3' }],
+  ])("tls.connect with an AbortSignal (Node's test-tls-connect-abort-controller.js): every socket closes with an AbortError and nothing reaches stderr, under %s", async (_name, env) => {
+    // An aborted tls.connect still emits 'connect' on a closed handle: the deferred apply once warned there.
+    const result = await node(['--require', REGISTER, join(FIXTURES, 'tls-connect-aborted.cjs')], env);
+    expect(lastJson<{ closed: string[] }>(result).closed).toHaveLength(6);
+    expect(result.stderr).toBe('');
+  });
+
+  it("net.createServer({ keepAlive: true }) (Node's test-net-server-keepalive.js): server.keepAlive stays true, Node's accept-time call is made once as Node makes it, the socket holds the environment's values", async () => {
+    const script = `
+      const net = require('node:net');
+      const { getKeepAlive } = require('./dist/index.js');
+      const server = net.createServer({ keepAlive: true, keepAliveInitialDelay: 1000 }, (socket) => {
+        console.log(JSON.stringify({ keepAlive: server.keepAlive, delay: server.keepAliveInitialDelay, calls, values: getKeepAlive(socket) }));
+        socket.destroy();
+        server.close();
+        client.destroy();
+      });
+      let client;
+      server.listen(0, () => { client = net.connect(server.address().port, 'localhost'); });
+      // As Node's test does: instrument the handle's method before Node's accept uses it.
+      const calls = [];
+      const onconnection = server._handle.onconnection;
+      server._handle.onconnection = (error, clientHandle) => {
+        const setKeepAlive = clientHandle.setKeepAlive;
+        clientHandle.setKeepAlive = (...args) => { calls.push(args); return setKeepAlive.apply(clientHandle, args); };
+        onconnection.call(server._handle, error, clientHandle);
+      };`;
+    const result = await node(['--require', REGISTER, '-e', script], ENV);
+    expect(lastJson(result)).toEqual({ keepAlive: true, delay: 1, calls: [[true, 1]], values: EXPECTED });
   });
 
   it('a socket whose connect was refused and that connects again from its own \'close\' handler (a retry loop on one object) is configured again', async () => {
