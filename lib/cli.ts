@@ -47,6 +47,8 @@ function main(argv: string[]): number | Promise<number> {
     'nat-idle': { type: 'string' },
     probes: { type: 'string' },
     'no-user-timeout': { type: 'boolean' },
+    rules: { type: 'string' },
+    for: { type: 'string' },
   } as const;
   const filters = {
     summary: { type: 'boolean' },

@@ -8,6 +8,10 @@ import { formatDuration, formatSeconds } from './format.js';
 import { EXIT, UsageError, asUsage, option, type Values } from './usage.js';
 
 export function explainCommand(values: Values, json: boolean): number {
+  if (values.rules !== undefined || values.for !== undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./explain-rules.js') as typeof import('./explain-rules.js')).rulesCommand(values, json);
+  }
   if (values['detect-within'] !== undefined) return budgetCommand(values, json);
   for (const name of ['nat-idle', 'probes', 'no-user-timeout']) {
     if (values[name] !== undefined) throw new UsageError(`--${name} goes with --detect-within`);

@@ -24,6 +24,7 @@ tcp_retries2 from /proc/sys (this process's network namespace) and says how long
 silent dead peer goes unnoticed with them.`,
   explain: `Usage: tcp-keepalive explain [--idle T] [--interval T] [--count N] [--user-timeout T] [--json]
        tcp-keepalive explain --detect-within T [--nat-idle T] [--probes N] [--no-user-timeout] [--json]
+       tcp-keepalive explain --rules RULES [--for accepted|ADDR[:PORT]] [--json]
 
 Draws when each keepalive probe goes out and when the connection is declared dead,
 after the last packet received from a peer that vanished without a word. Times are
@@ -36,7 +37,11 @@ and interval, as the kernel counts them); any option left out is the system defa
                    its entry alive (AWS NAT gateway/NLB 350s, Azure 4min, GCP Cloud NAT 20min)
 --probes N         at least N unanswered probes before giving up (default 3)
 --no-user-timeout  no user timeout: a live peer that stops reading is never cut off (for
-                   servers whose clients may pause), and data in flight waits for tcp_retries2`,
+                   servers whose clients may pause), and data in flight waits for tcp_retries2
+--rules RULES      the preload's rules (TCP_KEEPALIVE_RULES' grammar), each with its values and
+                   detection times; with --for and no --rules, TCP_KEEPALIVE_RULES from the environment
+--for WHO          which rule a connection gets: accepted, or the address (and port) it opens
+                   (10.0.0.5:5432, [2001:db8::1]:443)`,
   inspect: `Usage: tcp-keepalive inspect <pid> [--summary] [--port N] [--state NAME] [--remote ADDR[:PORT]] [--json]
                             [--normal-priority]
 

@@ -41,6 +41,45 @@ describe('tcp-keepalive defaults / explain', () => {
     expect(parsed.timeline.map((event) => event.at)).toEqual([0, 1_000, 2_000, 3_000, 4_000]);
   });
 
+  it('explain --rules: every rule with its values and what they mean; --for names the rule a connection gets; bad rules exit 2 with the rule named', async () => {
+    const rules = 'accepted: detect-within=60s no-user-timeout; to :5432: detect-within=30s nat-idle=350s; to 127.0.0.0/8: off; default: idle=600';
+    const text = await cli(['explain', '--rules', rules]);
+    expect(text.code, explain(text)).toBe(0);
+    expect(text.stdout).toContain('1. accepted\n   idle 14 s, interval 13 s, count 3, no user timeout');
+    expect(text.stdout).toContain('2. to :5432\n   idle 8 s, interval 6 s, count 3, user timeout 26 s');
+    expect(text.stdout).toContain('3. to 127.0.0.0/8\n   off: these connections are left as Node made them');
+    expect(text.stdout.match(/a live peer that stops reading is never cut off/g)).toHaveLength(2); // accepted, default
+    expect(text.stdout).toContain('a live peer that stops reading is cut off after 26 s (the user timeout)');
+    const forDatabase = await cli(['explain', '--rules', rules, '--for', '10.0.0.5:5432']);
+    expect(forDatabase.stdout).toMatch(/^A connection the program opens to 10.0.0.5:5432 matches rule 2 \(to :5432\):\n   idle 8 s/);
+    expect((await cli(['explain', '--rules', rules, '--for', '[2001:db8::1]:443'])).stdout).toContain('matches rule 4 (default)');
+    expect((await cli(['explain', '--rules', rules, '--for', '127.0.0.1'])).stdout).toContain('matches rule 3 (to 127.0.0.0/8):\n   off');
+    const json = JSON.parse((await cli(['explain', '--rules', rules, '--for', 'accepted', '--json'])).stdout) as { match: number; rules: { values: unknown; detection: { stalledReader: unknown } | null }[] };
+    expect(json.match).toBe(1);
+    expect(json.rules).toHaveLength(4);
+    expect(json.rules[0].detection?.stalledReader).toBeNull();
+    expect(json.rules[2]).toMatchObject({ values: null, detection: null });
+    // From the environment, as the preload would read it (with the plain variables as the default rule).
+    const fromEnvironment = await run(process.execPath, [CLI, 'explain', '--for', '192.0.2.7:80'], {
+      cwd: ROOT,
+      env: { ...process.env, TCP_KEEPALIVE_RULES: 'to :5432: idle=30', KEEPIDLE: '45' },
+      timeoutMs: 20_000,
+    });
+    expect(fromEnvironment.stdout).toContain('matches rule 2 (default):\n   idle 45 s');
+    const narrower = await cli(['explain', '--rules', 'to :5432: off; to 10.0.0.5:6379: idle=30', '--for', '10.0.0.5:80']);
+    expect(narrower.stdout).toContain('matches no rule: it is left as Node made it.');
+    for (const [args, message] of [
+      [['--rules', 'to 10.0.0.0/8: off; to 10.0.0.5: idle=30'], /TCP_KEEPALIVE_RULES rule 2 \(to 10.0.0.5\) can never match/],
+      [['--rules', rules, '--for', '10.0.0.0/8'], /--for takes one connection/],
+      [['--rules', rules, '--idle', '30s'], /drop --idle/],
+      [['--for', 'accepted'], /--rules needs rules, or TCP_KEEPALIVE_RULES in the environment/],
+    ] as const) {
+      const refused = await run(process.execPath, [CLI, 'explain', ...args], { cwd: ROOT, env: { ...process.env, TCP_KEEPALIVE_RULES: '' }, timeoutMs: 20_000 });
+      expect(refused.code, explain(refused)).toBe(2);
+      expect(refused.stderr).toMatch(message);
+    }
+  });
+
   it('explain says what a user timeout does to the probes: cuts them short, outlasts the count, or ends with it', async () => {
     // idle 10 s, interval 5 s, count 3: idle + interval x count = 25 s.
     const said = async (userTimeout: string): Promise<string> => {
