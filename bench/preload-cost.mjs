@@ -10,7 +10,12 @@
 //   (target <= 3 us); accepted: this process accepts from a plain client in a
 //   child process (target <= 1 us);
 // - the floor: the same work in C (bench/floor.c does the set; here: the 4
-//   setsockopt a client needs cost ~1 us of sys per connection, KEEPALIVE.md).
+//   setsockopt a client needs cost ~1 us of sys per connection, KEEPALIVE.md);
+// - rules (TCP_KEEPALIVE_RULES, configure({ rules })): the same values chosen
+//   by 10 rules, the connection matching the last one, beside the same values
+//   without rules (target <= 0.5 us per connection); accepted connections
+//   through an `accepted` rule still inherit from the listener (0 syscalls);
+//   and the matching alone (ruleFor over 10 rules, a tight loop).
 // `--json` prints every figure as JSON.
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -25,6 +30,20 @@ import { cpuTime, interleave } from './common/rounds.mjs';
 import { median, pairedDifference } from './common/stats.mjs';
 
 const OPTIONS = { idle: 30_000, interval: 10_000, count: 3 };
+// Ten rules, the connections of this bench matching the last (every rule is
+// tried: the worst case), the accepted ones the first.
+const TEN_RULES = (port) => [
+  { match: 'accepted', keepAlive: OPTIONS },
+  { match: { to: ':5432' }, keepAlive: { idle: 20_000 } },
+  { match: { to: ':6379' }, keepAlive: 'off' },
+  { match: { to: '10.0.0.0/8' }, keepAlive: { idle: 40_000 } },
+  { match: { to: '192.168.0.0/16:443' }, keepAlive: { idle: 50_000 } },
+  { match: { to: '2001:db8::/32' }, keepAlive: { idle: 60_000 } },
+  { match: { to: '[fd00::1]:8080' }, keepAlive: { idle: 70_000 } },
+  { match: { to: '172.16.0.0/12' }, keepAlive: { idle: 80_000 } },
+  { match: { to: '127.0.0.2' }, keepAlive: 'off' },
+  { match: { to: `127.0.0.1:${port}` }, keepAlive: OPTIONS },
+];
 const RAW = [OPTIONS.idle / 1000, OPTIONS.interval / 1000, OPTIONS.count];
 const BATCH = 3000;
 const ROUNDS = 15;
@@ -74,7 +93,7 @@ async function clientBatches() {
       });
     }
   };
-  return { batch, stop: () => server.child.kill() };
+  return { batch, stop: () => server.child.kill(), port };
 }
 
 // The accepting side: a plain client in a child connects BATCH times to this process's server.
@@ -92,18 +111,19 @@ async function acceptBatches() {
     client.child.stdin.write(`go ${BATCH}\n`);
     await client.next();
   };
-  return { batch, stop: () => (client.child.kill(), server.close()), count: () => accepted };
+  return { batch, stop: () => (client.child.kill(), server.close()), count: () => accepted, port: 1 };
 }
 
 async function perConnection(side) {
   // The listener is set when it starts listening: configure first, as the preload would.
   configure(OPTIONS);
   const bench = side === 'client' ? await clientBatches() : await acceptBatches();
-  // Three halves on the client side (the raw set is the floor), two on the accepting side.
-  const kinds = side === 'client' ? ['off', 'on', 'raw'] : ['off', 'on'];
+  // Four variants on the client side (the raw set is the floor), three on the accepting side.
+  const kinds = side === 'client' ? ['off', 'on', 'raw', 'rules'] : ['off', 'on', 'rules'];
   const halves = kinds.map((kind) => ({ kind }));
+  const rules = { rules: TEN_RULES(bench.port) };
   const run = ({ kind }) => {
-    configure(kind === 'on' ? OPTIONS : false);
+    configure(kind === 'on' ? OPTIONS : kind === 'rules' ? rules : false);
     return cpuTime(() => bench.batch(kind === 'raw'));
   };
   for (const half of [...halves, ...halves]) await run(half); // warm up every path
@@ -117,8 +137,26 @@ async function perConnection(side) {
   return {
     plain: { user: median(per(samples.off, 'user')), system: median(per(samples.off, 'system')) },
     extra: figures('on', 'off'),
+    rules: figures('rules', 'on'),
     ...(side === 'client' ? { floor: figures('raw', 'off'), ownWork: figures('on', 'raw') } : {}),
   };
+}
+
+// The matching alone: ruleFor over the ten rules for the address and port of
+// a connection that matches the last, in a tight loop (CPU time per call).
+async function matchingAlone() {
+  const { configuredPolicy, ruleFor } = createRequire(import.meta.url)('../dist/integrations/rules.js');
+  const policy = configuredPolicy(TEN_RULES(45_000), undefined, 1);
+  const addresses = [['127.0.0.1', 45_000], ['::ffff:127.0.0.1', 45_000]];
+  if (ruleFor(policy, '127.0.0.1', 45_000)?.name !== 'to 127.0.0.1:45000') throw new Error('bench: the tenth rule does not match');
+  const CALLS = 200_000;
+  const variants = addresses.map(([address, port]) => ({ address, port }));
+  const loop = ({ address, port }) => cpuTime(() => {
+    for (let i = 0; i < CALLS; i++) if (ruleFor(policy, address, port) === undefined) throw new Error('no match');
+  });
+  for (const variant of variants) await loop(variant);
+  await interleave(variants, 9, loop);
+  return Object.fromEntries(variants.map((v) => [v.address, median(v.samples.map((s) => (s.user + s.system) / CALLS))]));
 }
 
 const plainStart = startup({});
@@ -126,7 +164,8 @@ const unset = startup({});
 const set = startup({ KEEPIDLE: '30', KEEPINTVL: '10', KEEPCNT: '3' });
 const client = await perConnection('client');
 const accepted = await perConnection('accepted');
-const results = { node: process.version, startup: { unsetMs: unset, setMs: set, repeatUnsetMs: plainStart }, client, accepted };
+const matching = await matchingAlone();
+const results = { node: process.version, startup: { unsetMs: unset, setMs: set, repeatUnsetMs: plainStart }, client, accepted, matching };
 if (json) {
   console.log(JSON.stringify(results, null, 2));
 } else {
@@ -143,4 +182,8 @@ if (json) {
   console.log(line("the preload's own work (preload - floor)", client.ownWork));
   console.log(`  per accepted connection, plain: ${us(accepted.plain.user + accepted.plain.system)} of CPU (user ${us(accepted.plain.user)}, sys ${us(accepted.plain.system)})`);
   console.log(`${line('with the preload (inherited from the listener: 0 syscalls)', accepted.extra)}   target <= 1 us`);
+  console.log('  rules (10, the connection matching the last), beside the same values without rules:');
+  console.log(`${line('per client connection', client.rules)}   target <= 0.5 us`);
+  console.log(`${line('per accepted connection (the accepted rule on the listener)', accepted.rules)}   target <= 0.5 us`);
+  console.log(`  the matching alone, ruleFor over 10 rules: ${Object.entries(matching).map(([address, value]) => `${us(value)} (${address})`).join(', ')}`);
 }

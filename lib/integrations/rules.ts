@@ -117,52 +117,52 @@ export function parseAddress(text: string, into: number[]): number {
   let end = text.indexOf('%');
   if (end === -1) end = text.length;
   // Up to eight 16-bit groups, the last two of which may be a dotted IPv4; '::' once.
-  const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+  const groups = GROUPS;
   let count = 0;
   let gap = -1;
   let i = 0;
-  if (text.startsWith('::')) {
+  if (text.charCodeAt(0) === 58 && text.charCodeAt(1) === 58) {
     gap = 0;
     i = 2;
-    if (i === end) return fill(groups, 0, gap, into);
   }
   while (i < end) {
+    // One group: up to 4 hex digits, or a dotted IPv4 to the end.
+    let value = 0;
     let j = i;
-    while (j < end && text.charCodeAt(j) !== 58 /* : */) j++;
-    const part = text.slice(i, j);
-    if (part.includes('.')) {
-      // A dotted IPv4 ends the address.
-      if (j !== end || count > 6) return 0;
-      const v4 = parseIPv4(text, i, j);
+    for (; j < end; j++) {
+      const digit = hexDigit(text.charCodeAt(j));
+      if (digit < 0) break;
+      value = value * 16 + digit;
+    }
+    const c = j < end ? text.charCodeAt(j) : -1;
+    if (c === 46 /* . */) {
+      if (count > 6) return 0;
+      const v4 = parseIPv4(text, i, end);
       if (v4 < 0) return 0;
       groups[count++] = v4 >>> 16;
       groups[count++] = v4 & 0xffff;
       break;
     }
-    if (part.length === 0 || part.length > 4 || !/^[0-9a-fA-F]+$/.test(part) || count === 8) return 0;
-    groups[count++] = parseInt(part, 16);
+    if (j === i || j - i > 4 || count === 8) return 0;
+    groups[count++] = value;
     if (j === end) break;
-    // j is at ':': '::' marks the gap (once).
+    if (c !== 58 /* : */) return 0;
     if (text.charCodeAt(j + 1) === 58) {
+      // '::' marks the gap (once).
       if (gap !== -1) return 0;
       gap = count;
       i = j + 2;
-      if (i === end) break;
     } else {
       i = j + 1;
       if (i === end) return 0;
     }
   }
   if (gap === -1 ? count !== 8 : count > 7) return 0;
-  return fill(groups, count, gap, into);
-}
-
-function fill(groups: number[], count: number, gap: number, into: number[]): number {
   if (gap !== -1) {
-    // Move the groups after the gap to the end.
-    const tail = groups.slice(gap, count);
-    for (let k = gap; k < 8; k++) groups[k] = 0;
-    for (let k = 0; k < tail.length; k++) groups[8 - tail.length + k] = tail[k];
+    // Move the groups after the gap to the end, zeros between.
+    const tail = count - gap;
+    for (let k = 0; k < tail; k++) groups[7 - k] = groups[count - 1 - k];
+    for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
   }
   for (let w = 0; w < 4; w++) into[w] = ((groups[2 * w] << 16) | groups[2 * w + 1]) >>> 0;
   // ::ffff:a.b.c.d is an IPv4 peer.
@@ -171,6 +171,16 @@ function fill(groups: number[], count: number, gap: number, into: number[]): num
     return 4;
   }
   return 6;
+}
+
+// Scratch for parseAddress's groups: no array per connection.
+const GROUPS = [0, 0, 0, 0, 0, 0, 0, 0];
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
 }
 
 // Dotted IPv4 between start and end as an unsigned 32-bit number, or -1.
