@@ -332,17 +332,23 @@ describe('syscalls per connection, counted by strace', () => {
   const installed = existsSync('/usr/bin/strace') && statSync('/usr/bin/strace').isFile();
   const missing = installed || spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed: apt-get install strace';
   const skip = requireOrSkip('strace count', missing);
-  it.skipIf(skip)('0 setsockopt per accepted socket (inherited from the listener), 4 per client socket', async () => {
+  it.skipIf(skip).each([
+    ['a plain server', [], ENV],
+    ["a server made with Node's keepAlive option (Node's per-accept call skipped, server.keepAlive still true)", ['node-keepalive'], ENV],
+    ['rules: an accepted rule and a to rule', [], { TCP_KEEPALIVE_RULES: 'accepted: idle=30 interval=10 count=3; to 127.0.0.0/8: idle=30 interval=10 count=3' }],
+  ])('0 setsockopt per accepted socket (inherited from the listener), 4 per client socket: %s', async (_name, extraArgs, env) => {
     const N = 20;
     const scratch = mkdtempSync(join(tmpdir(), 'tcp-keepalive-strace-'));
     onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
     const traceFile = join(scratch, 'trace');
     const result = await run(
       'strace',
-      ['-f', '-e', 'trace=setsockopt,socket,accept4', '-o', traceFile, process.execPath, '--require', REGISTER, join(FIXTURES, 'preload-connections.cjs'), String(N)],
-      { cwd: ROOT, env: childEnv(ENV), timeoutMs: 60_000 },
+      ['-f', '-e', 'trace=setsockopt,socket,accept4', '-o', traceFile, process.execPath, '--require', REGISTER, join(FIXTURES, 'preload-connections.cjs'), String(N), ...extraArgs],
+      { cwd: ROOT, env: childEnv(env), timeoutMs: 60_000 },
     );
-    const fds = lastJson<{ listenerFd: number; acceptedFds: number[]; clientFds: number[] }>(result);
+    const fds = lastJson<{ listenerFd: number; acceptedFds: number[]; clientFds: number[]; serverKeepAlive: boolean; accepted: unknown }>(result);
+    expect(fds.serverKeepAlive).toBe(extraArgs.length > 0);
+    expect(fds.accepted).toEqual(EXPECTED);
     // Counted per socket, not per fd number: an fd number is reused once
     // closed (the addon's load-time probe socket may have had a client's).
     const calls = new Map<number, number>();

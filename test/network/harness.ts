@@ -475,6 +475,16 @@ export class Endpoint {
     for (const waiter of [...this.waiters]) waiter();
   }
 
+  /** The endpoint's process (ip netns exec runs node in its place): for reading it from outside. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** What the endpoint wrote on stderr so far (a preload's report lines, for example). */
+  get errorOutput(): string {
+    return this.stderr;
+  }
+
   private get exited(): boolean {
     return this.child.exitCode !== null || this.child.signalCode !== null;
   }
