@@ -223,6 +223,54 @@ describe.skipIf(skip)('compatibility matrix', () => {
     }, 120_000);
   }
 
+  // Rules: one program that serves and is a database client, under the
+  // preload with TCP_KEEPALIVE_RULES. Each kind of socket holds its own rule,
+  // at connect and after the database ended the connection and the pool made
+  // a new one; the program's own HTTP client matches no rule and is left as
+  // Node (its keep-alive agent) made it. docs/compatibility.md ("Rules") says the same.
+  it('rules: express (accepted) and pg (the database port) in one program, each with its rule; its own HTTP client left as its agent made it', async () => {
+    const pgPort = servers.postgres!.port;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of Object.keys(env)) if (/^(KEEP|TCP_KEEPALIVE($|_(?!REQUIRE))|TCP_USER_TIMEOUT$)/.test(name) || name === 'NODE_OPTIONS') delete env[name];
+    Object.assign(env, {
+      COMPAT_PORT: String(pgPort),
+      TCP_KEEPALIVE_RULES: `accepted: idle=37 interval=7 count=4 no-user-timeout; to 127.0.0.1:${pgPort}: idle=21 interval=3 count=5 user-timeout=21s`,
+    });
+    const child = spawn(process.execPath, ['--require', join(ROOT, 'dist', 'register.js'), join(PROGRAMS, 'rules-express-pg.mjs'), 'preload'], { cwd: __dirname, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const readings: Record<string, string>[] = [];
+      for (const step of ['connected', 'after']) {
+        const { value, done } = await lines.next();
+        expect(done, stderr).toBeFalsy();
+        const line = JSON.parse(value as string) as { step: string; port: number };
+        expect(line.step, stderr).toBe(step);
+        const sockets = inspectProcess(child.pid!).filter((socket) => socket.state === 'ESTABLISHED');
+        const of = (kind: (typeof sockets)[number][]) => [...new Set(kind.map((socket) => show(socket.keepAlive!)))].sort().join(' / ');
+        readings.push({
+          accepted: of(sockets.filter((socket) => socket.local.port === line.port)),
+          database: of(sockets.filter((socket) => socket.remote.port === pgPort)),
+          ownClient: of(sockets.filter((socket) => socket.remote.port === line.port)),
+        });
+        child.stdin!.write('next\n');
+      }
+      child.stdin!.end();
+      await once(child, 'exit');
+      console.log(`[compat] rules, express ${version('express')} + pg ${version('pg')}: ${JSON.stringify(readings)}`);
+      for (const reading of readings) {
+        expect(reading).toMatchObject({ accepted: '37/7/4', database: '21/3/5 +21s' });
+        // What Node's keep-alive agent set itself (setKeepAlive(true, 1000): 1/1/10 on Node 26, 1 s idle with the system's interval and count before libuv 1.49).
+        expect(reading.ownClient).toMatch(/^1\/(1\/10|\d+\/\d+)$/);
+      }
+    } finally {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+    }
+  }, 120_000);
+
   it('the table in docs/compatibility.md says what this run saw', () => {
     const start = '<!-- compat:start -->';
     const end = '<!-- compat:end -->';
