@@ -11,7 +11,7 @@
  */
 import type { PreloadOptions } from './integrations/preload.js';
 
-export type { PreloadOptions } from './integrations/preload.js';
+export type { PreloadOptions, PreloadRule, RuleMatch } from './integrations/preload.js';
 
 interface Registry {
   configure(options: PreloadOptions | false): void;

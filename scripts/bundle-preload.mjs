@@ -7,7 +7,8 @@
 // a socket needs (lib/integrations/preload-sockets.ts: the addon, the set path,
 // the pins) stays a separate file, loaded when the first socket appears; so
 // does the lost-connection report (lib/integrations/report.ts), loaded only
-// where TCP_KEEPALIVE_REPORT asks for it.
+// where TCP_KEEPALIVE_REPORT asks for it, and the rules' parser and matcher
+// (lib/integrations/rules.ts), loaded only where rules are given.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +21,18 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['./preload-sockets.js', './report.js'],
+  external: ['./preload-sockets.js', './report.js', './rules.js'],
+  logLevel: 'warning',
+});
+// The rules' parser and matcher, also one file where rules are given (its
+// helpers are pure functions: a copy of them here shares no state).
+await build({
+  entryPoints: [`${dist}rules.js`],
+  outfile: `${dist}rules.js`,
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
   logLevel: 'warning',
 });

@@ -5,6 +5,7 @@
 import type { KernelValues } from '../core/options.js';
 import { detectionTime, type DetectionTime } from '../kernel-view/detection-time.js';
 import { EnvironmentError, readEnvironment } from '../integrations/environment.js';
+import * as rulesParser from '../integrations/rules.js';
 import { parseDestination, ruleFor, type Policy, type Rule } from '../integrations/rules.js';
 import { formatDuration, formatSeconds } from './format.js';
 import { EXIT, UsageError, type Values } from './usage.js';
@@ -53,7 +54,7 @@ function readPolicy(text: string | undefined): Policy {
     throw new UsageError('--rules needs rules, or TCP_KEEPALIVE_RULES in the environment (try explain --help)');
   }
   try {
-    const settings = readEnvironment(env);
+    const settings = readEnvironment(env, () => rulesParser);
     if (settings.keepAlive.kind !== 'on') throw new UsageError('no rules to explain');
     return settings.keepAlive.policy;
   } catch (error) {

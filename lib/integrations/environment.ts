@@ -8,7 +8,12 @@
 import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, type KernelValues } from '../core/options.js';
 import { parseDuration, parseWholeNumber, truncate } from '../core/parse.js';
 import { scheduleFor, type Schedule } from '../kernel-view/detection-budget.js';
-import { environmentPolicy, parseRules, singlePolicy, type Policy } from './rules.js';
+import { singlePolicy, type Policy } from './policy.js';
+
+/** The rules' parser (lib/integrations/rules.ts): loaded only where TCP_KEEPALIVE_RULES is set, so not in the start-up bundle. */
+export type RulesParser = Pick<typeof import('./rules.js'), 'parseRules' | 'environmentPolicy'>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadRulesParser = (): RulesParser => require('./rules.js') as RulesParser;
 
 /** One variable the preload reads: its names (namespaced first), the kernel value it sets (in the kernel's unit) and its range. */
 interface Variable {
@@ -66,8 +71,12 @@ export class EnvironmentError extends Error {
   readonly code = 'ERR_TCP_KEEPALIVE_ENV';
 }
 
-/** Reads the settings, or throws an EnvironmentError naming the variable, its value and the valid range. */
-export function readEnvironment(env: NodeJS.ProcessEnv): EnvironmentSettings {
+/**
+ * Reads the settings, or throws an EnvironmentError naming the variable, its
+ * value and the valid range. `rulesParser` is how TCP_KEEPALIVE_RULES is read
+ * (required from dist/ by default; the CLI and the tests hand it over).
+ */
+export function readEnvironment(env: NodeJS.ProcessEnv, rulesParser: () => RulesParser = loadRulesParser): EnvironmentSettings {
   const onOff = (name: string, value: string): boolean => {
     const word = value.trim().toLowerCase();
     if (word === 'on' || word === '1' || word === 'true') return true;
@@ -108,6 +117,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv): EnvironmentSettings {
     const plainNames = [switchName, ...given.map((variable) => variable.names.find((n) => present(env[n]))), present(env[DETECT_WITHIN]) ? DETECT_WITHIN : undefined]
       .filter((name) => name !== undefined && (name !== switchName || enabled === true))
       .join(' and ');
+    const { environmentPolicy, parseRules } = rulesParser();
     try {
       const rules = parseRules(env[RULES], values.sticky);
       return { keepAlive: { kind: 'on', policy: environmentPolicy(rules, plain ? values : undefined, plainNames) }, report };

@@ -10,7 +10,16 @@ import { acceptedAsNodeLeftIt } from '../core/node-state.js';
 import type { KernelValues } from '../core/options.js';
 import { installGuard, pinAccepted, pinnedValues } from '../core/sticky.js';
 import { innermostSocket } from '../core/target.js';
-import { ruleFor, type Policy, type Rule } from './rules.js';
+import type { Policy, Rule } from './policy.js';
+import type { ruleFor as RuleFor } from './rules.js';
+
+// Matching by destination: rules.js is loaded already wherever a policy has `to` rules.
+let matcher: typeof RuleFor | undefined;
+function ruleFor(policy: Policy, address: string | undefined, port: number | undefined): Rule | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  matcher ??= (require('./rules.js') as typeof import('./rules.js')).ruleFor;
+  return matcher(policy, address, port);
+}
 // Sockets configured here are reported when they are lost, to whatever subscribes.
 import '../kernel-view/connection-lost.js';
 

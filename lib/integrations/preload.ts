@@ -18,7 +18,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { Server, Socket } from 'node:net';
 import { toKernelValues, type KeepAliveOptions } from '../core/options.js';
-import { configuredPolicy, singlePolicy, type Policy, type PreloadRule } from './rules.js';
+import { singlePolicy, type Policy } from './policy.js';
+import type { PreloadRule } from './rules.js';
 
 // For lib/register.ts, which loads this file only when the environment names a variable.
 export { EnvironmentError, readEnvironment } from './environment.js';
@@ -75,6 +76,9 @@ export function setPreloadOptions(next: PreloadOptions | null): void {
   const sticky = values.sticky === -1 ? 1 : values.sticky;
   // Top-level values besides sticky: the default rule.
   const plain = Object.keys(rest).some((key) => key !== 'sticky' && (rest as Record<string, unknown>)[key] !== undefined);
+  // The rules' parser loads only where rules are given (it is not in the start-up bundle).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { configuredPolicy } = require('./rules.js') as typeof import('./rules.js');
   setPreloadPolicy(configuredPolicy(rules, plain ? { ...values, enabled: 1, sticky } : undefined, sticky));
 }
 

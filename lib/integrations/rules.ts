@@ -14,6 +14,9 @@ import { invalidArgType, invalidArgValue } from '../core/errors.js';
 import { toKernelValues, MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, type KeepAliveOptions, type KernelValues } from '../core/options.js';
 import { parseDuration, parseWholeNumber, truncate } from '../core/parse.js';
 import { scheduleFor } from '../kernel-view/detection-budget.js';
+import { Kind, policyOf, type Policy, type Rule } from './policy.js';
+
+export type { Policy, Rule } from './policy.js';
 
 /** Which connections a rule is for: those the program accepts, those it opens to a destination, or all the rest. */
 export type RuleMatch = 'accepted' | 'default' | { to: string };
@@ -22,50 +25,6 @@ export type RuleMatch = 'accepted' | 'default' | { to: string };
 export interface PreloadRule {
   match: RuleMatch;
   keepAlive: Omit<KeepAliveOptions, 'enabled' | 'sticky'> | 'off';
-}
-
-// What a rule selects, as a small integer (matching compares it per rule).
-const Kind = { Accepted: 0, To: 1, Default: 2 } as const;
-type Kind = (typeof Kind)[keyof typeof Kind];
-
-/** A rule ready to match: its selector as integers, its kernel values (`null`: off). */
-export interface Rule {
-  /** The selector as written: `accepted`, `default`, `to 10.0.0.0/8`. */
-  readonly name: string;
-  readonly kind: Kind;
-  /** Remote port, or -1 for any. */
-  readonly port: number;
-  /** 0 for any address, else 4 or 6. */
-  readonly family: number;
-  readonly prefix: number;
-  /** The address in four 32-bit words (IPv4 in the last), masked to the prefix. */
-  readonly words: readonly number[];
-  readonly values: KernelValues | null;
-}
-
-/** Rules in order, with what listeners (accepted connections) get worked out once. */
-export interface Policy {
-  readonly rules: readonly Rule[];
-  /** The rule accepted connections get (the first `accepted` or `default`), if any. */
-  readonly accepted: Rule | undefined;
-  /** Whether connections the program opens need their destination to choose (any `to` rule). */
-  readonly byDestination: boolean;
-  /** Where none does: the rule every opened connection gets (`default`), if any. */
-  readonly opened: Rule | undefined;
-  /** Whether the rules were given as rules (named in reports), not as the plain variables' one set. */
-  readonly named: boolean;
-}
-
-/** A policy of one set of values for every connection: the plain variables, configure(options). */
-export function singlePolicy(values: KernelValues): Policy {
-  return policyOf([{ name: 'default', kind: Kind.Default, port: -1, family: 0, prefix: 0, words: [0, 0, 0, 0], values }], false);
-}
-
-function policyOf(rules: Rule[], named: boolean): Policy {
-  const accepted = rules.find((rule) => rule.kind !== Kind.To);
-  const byDestination = rules.some((rule) => rule.kind === Kind.To);
-  const opened = byDestination ? undefined : rules.find((rule) => rule.kind === Kind.Default);
-  return { rules, accepted, byDestination, opened, named };
 }
 
 // Scratch for the address being matched: no array per connection.

@@ -120,6 +120,10 @@ describe('an unmodified program under the preload', () => {
     // the environment, the checks and the hooks.
     expect(set.atStart).toEqual(['preload.js', 'register.js']);
     expect(set.afterSocket).toEqual(expect.arrayContaining(['preload-sockets.js', 'apply.js', 'native.js', 'tcp_keepalive.node']));
+    // The rules' parser and matcher only where rules are given.
+    expect(set.afterSocket).not.toContain('rules.js');
+    const rules = lastJson<{ atStart: string[] }>(await node(['--require', REGISTER, '-e', script], { TCP_KEEPALIVE_RULES: 'to :5432: idle=30' }));
+    expect(rules.atStart).toEqual(['preload.js', 'register.js', 'rules.js']);
     // The budget's arithmetic is in the start-up bundle; the addon is not.
     const budget = lastJson<{ atStart: string[] }>(await node(['--require', REGISTER, '-e', script], { TCP_KEEPALIVE_DETECT_WITHIN: '30s' }));
     expect(budget.atStart).toEqual(['preload.js', 'register.js']);
