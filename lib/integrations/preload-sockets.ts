@@ -10,6 +10,7 @@ import { acceptedAsNodeLeftIt } from '../core/node-state.js';
 import type { KernelValues } from '../core/options.js';
 import { installGuard, pinAccepted, pinnedValues } from '../core/sticky.js';
 import { innermostSocket } from '../core/target.js';
+import { connectionLostChannel } from '../core/watch.js';
 import type { Policy, Rule } from './policy.js';
 import type { ruleFor as RuleFor } from './rules.js';
 
@@ -65,7 +66,8 @@ const configuredServers = new WeakSet<Server>();
 // to the kernel.
 const configuredAtConnect = new WeakSet<Socket>();
 // Which rule each connection got, by its TCP socket, for the lost-connection
-// report; kept only where rules were given (policy.named).
+// report; kept only where rules were given (policy.named) and something
+// listens for lost connections.
 const ruleNames = new WeakMap<Socket, string>();
 
 /** The rule a connection was configured by, where the preload has rules. */
@@ -89,7 +91,7 @@ export function configureClient(socket: Socket, policy: Policy): void {
 
 function applyRule(socket: Socket, rule: Rule | undefined, policy: Policy): void {
   if (rule === undefined || rule.values === null) return; // no rule, or off: as Node made it
-  if (policy.named) ruleNames.set(innermostSocket(socket), rule.name);
+  if (policy.named && connectionLostChannel.hasSubscribers) ruleNames.set(innermostSocket(socket), rule.name);
   const applied = usable(rule.values);
   // A pinned socket is marked by its pin already (sticky, the default, where it can be had).
   if (applied.sticky !== 1) configuredAtConnect.add(socket);
@@ -152,7 +154,7 @@ export function configureAccepted(socket: Socket, policy: Policy): void {
   // Destroyed by a 'connection' handler (a connection limit, a deny list): a check, not an error built and dropped.
   if (socket.destroyed) return;
   const rule = policy.accepted!;
-  if (policy.named) ruleNames.set(innermostSocket(socket), rule.name);
+  if (policy.named && connectionLostChannel.hasSubscribers) ruleNames.set(innermostSocket(socket), rule.name);
   const server = (socket as unknown as { server?: Server }).server;
   // The channel publishes after the 'connection' handlers ran: if one called
   // Node's setKeepAlive, the inherited values are gone and need a set of their own.
