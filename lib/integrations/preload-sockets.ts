@@ -6,7 +6,7 @@ import { Server, Socket } from 'node:net';
 import { applyToTarget } from '../core/apply.js';
 import { coreSetsIntervalAndCount } from '../core/fallback.js';
 import { addonLoaded } from '../core/native.js';
-import { acceptedAsNodeLeftIt } from '../core/node-state.js';
+import { acceptedAsNodeLeftIt, nodeKeepAlive, sameNodeKeepAlive } from '../core/node-state.js';
 import type { KernelValues } from '../core/options.js';
 import { installGuard, pinAccepted, pinnedValues } from '../core/sticky.js';
 import { innermostSocket } from '../core/target.js';
@@ -100,11 +100,15 @@ function applyRule(socket: Socket, rule: Rule | undefined, policy: Policy): void
 
 // One entry and one pair of listeners per connecting socket, however many
 // connect() calls are seen before it connects (as lib/core/connecting.ts).
-const awaiting = new WeakMap<Socket, Policy>();
+// With each, Node's own keepalive record then (unless pinned values will
+// outlast Node's calls anyway): a program's own setKeepAlive before 'connect'
+// is the later call and wins, as on the path without rules (lib/core/connecting.ts).
+const awaiting = new WeakMap<Socket, { policy: Policy; nodeState: unknown[] | null }>();
 
 function awaitDestination(socket: Socket, policy: Policy): void {
   const earlier = awaiting.has(socket);
-  awaiting.set(socket, policy);
+  const sticky = policy.rules.every((rule) => rule.values === null || rule.values.sticky === 1);
+  awaiting.set(socket, { policy, nodeState: sticky ? null : nodeKeepAlive(socket) });
   if (earlier) return;
   // First among the 'connect' listeners: the values are in force in the program's own.
   socket.prependListener('connect', onDestination);
@@ -114,11 +118,17 @@ function awaitDestination(socket: Socket, policy: Policy): void {
 function onDestination(this: Socket): void {
   this.removeListener('connect', onDestination);
   this.removeListener('close', onCloseAwaiting);
-  const policy = awaiting.get(this);
+  const entry = awaiting.get(this);
   awaiting.delete(this);
   // A socket destroyed on its way (an aborted tls.connect still emits 'connect'): nothing to set, nothing to say.
-  if (policy === undefined || this.destroyed) return;
-  applyRule(this, ruleFor(policy, this.remoteAddress, this.remotePort), policy);
+  if (entry === undefined || this.destroyed) return;
+  const rule = ruleFor(entry.policy, this.remoteAddress, this.remotePort);
+  if (rule?.values != null && rule.values.sticky !== 1 && entry.nodeState !== null && !sameNodeKeepAlive(nodeKeepAlive(this), entry.nodeState)) {
+    // The program's own call came later: it keeps what it set; the user timeout (Node never sets one) still goes on.
+    applyRule(this, { ...rule, values: { ...rule.values, enabled: -1, idleSeconds: -1, intervalSeconds: -1, count: -1 } }, entry.policy);
+    return;
+  }
+  applyRule(this, rule, entry.policy);
 }
 
 function onCloseAwaiting(this: Socket): void {

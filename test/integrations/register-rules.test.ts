@@ -98,6 +98,30 @@ describe('TCP_KEEPALIVE_RULES in an unmodified program', () => {
     }
   });
 
+  it("a program's own setKeepAlive while connecting: pinned rule values outlast it (the default); with TCP_KEEPALIVE_STICKY=off it is the later call and wins, as without rules", async () => {
+    const program = `
+      const net = require('node:net');
+      const { once } = require('node:events');
+      const { getKeepAlive } = require('./dist/index.js');
+      (async () => {
+        const server = net.createServer((socket) => socket.on('error', () => {})).listen(0, '127.0.0.1');
+        await once(server, 'listening');
+        const socket = net.connect(server.address().port, '127.0.0.1');
+        socket.setKeepAlive(true, 5000); // after the preload saw connect(), before 'connect'
+        await once(socket, 'connect');
+        console.log(JSON.stringify(getKeepAlive(socket)));
+        process.exit(0);
+      })();`;
+    const rules = 'to 127.0.0.0/8: idle=30 interval=10 count=3 user-timeout=9s';
+    const pinned = await run(process.execPath, ['--require', REGISTER, '-e', program], { cwd: ROOT, env: childEnv({ TCP_KEEPALIVE_RULES: rules }), timeoutMs: 30_000 });
+    expect(pinned.code, explain(pinned)).toBe(0);
+    expect(JSON.parse(pinned.stdout.trim())).toEqual({ enabled: true, idle: 30_000, interval: 10_000, count: 3, userTimeout: 9_000 });
+    const unpinned = await run(process.execPath, ['--require', REGISTER, '-e', program], { cwd: ROOT, env: childEnv({ TCP_KEEPALIVE_RULES: rules, TCP_KEEPALIVE_STICKY: 'off' }), timeoutMs: 30_000 });
+    expect(unpinned.code, explain(unpinned)).toBe(0);
+    // Node's idle; the user timeout (which Node never sets) is still the rule's.
+    expect(JSON.parse(unpinned.stdout.trim())).toMatchObject({ enabled: true, idle: 5_000, userTimeout: 9_000 });
+  });
+
   it('configure({ rules }) does the same from code; a bad rule throws the coded error and changes nothing', async () => {
     const program = `
       const net = require('node:net');

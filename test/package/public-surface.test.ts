@@ -54,7 +54,7 @@ const TYPES = [
 const ENTRIES = {
   'tcp-keepalive (require)': { file: 'index.js', runtime: FUNCTIONS, types: [...TYPES, ...FUNCTIONS], declarations: 'index.d.ts' },
   'tcp-keepalive (import)': { file: 'index.mjs', runtime: FUNCTIONS, types: [...TYPES, ...FUNCTIONS], declarations: 'index.d.mts' },
-  'tcp-keepalive/register': { file: 'register.js', runtime: ['configure'], types: ['PreloadOptions', 'configure'], declarations: 'register.d.ts' },
+  'tcp-keepalive/register': { file: 'register.js', runtime: ['configure'], types: ['PreloadOptions', 'PreloadRule', 'RuleMatch', 'configure'], declarations: 'register.d.ts' },
   'tcp-keepalive/undici': {
     file: 'undici.js',
     runtime: ['keepAliveConnector', 'keepAliveDispatcher'],
