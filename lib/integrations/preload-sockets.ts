@@ -98,31 +98,51 @@ function applyRule(socket: Socket, rule: Rule | undefined, policy: Policy): void
   applyOrWarn(socket, applied);
 }
 
-// One entry and one pair of listeners per connecting socket, however many
+// One entry and one set of listeners per connecting socket, however many
 // connect() calls are seen before it connects (as lib/core/connecting.ts).
-// With each, Node's own keepalive record then (unless pinned values will
-// outlast Node's calls anyway): a program's own setKeepAlive before 'connect'
-// is the later call and wins, as on the path without rules (lib/core/connecting.ts).
-const awaiting = new WeakMap<Socket, { policy: Policy; nodeState: unknown[] | null }>();
+// The destination comes from Node's 'connectionAttempt' (the address and
+// port each attempt goes to; the last is the one that connected), which
+// saves a getpeername per connection (~1 us here); remoteAddress where no
+// attempt was seen. With each entry, Node's own keepalive record then
+// (unless pinned values will outlast Node's calls anyway): a program's own
+// setKeepAlive before 'connect' is the later call and wins, as on the path
+// without rules.
+interface Awaiting {
+  policy: Policy;
+  nodeState: unknown[] | null;
+  address: string | undefined;
+  port: number | undefined;
+}
+const awaiting = new WeakMap<Socket, Awaiting>();
 
 function awaitDestination(socket: Socket, policy: Policy): void {
-  const earlier = awaiting.has(socket);
+  const earlier = awaiting.get(socket);
   const sticky = policy.rules.every((rule) => rule.values === null || rule.values.sticky === 1);
-  awaiting.set(socket, { policy, nodeState: sticky ? null : nodeKeepAlive(socket) });
-  if (earlier) return;
+  awaiting.set(socket, { policy, nodeState: sticky ? null : nodeKeepAlive(socket), address: earlier?.address, port: earlier?.port });
+  if (earlier !== undefined) return;
   // First among the 'connect' listeners: the values are in force in the program's own.
   socket.prependListener('connect', onDestination);
+  socket.on('connectionAttempt', onAttempt);
   socket.on('close', onCloseAwaiting);
+}
+
+function onAttempt(this: Socket, address: string, port: number): void {
+  const entry = awaiting.get(this);
+  if (entry !== undefined) {
+    entry.address = address;
+    entry.port = port;
+  }
 }
 
 function onDestination(this: Socket): void {
   this.removeListener('connect', onDestination);
+  this.removeListener('connectionAttempt', onAttempt);
   this.removeListener('close', onCloseAwaiting);
   const entry = awaiting.get(this);
   awaiting.delete(this);
   // A socket destroyed on its way (an aborted tls.connect still emits 'connect'): nothing to set, nothing to say.
   if (entry === undefined || this.destroyed) return;
-  const rule = ruleFor(entry.policy, this.remoteAddress, this.remotePort);
+  const rule = entry.address === undefined ? ruleFor(entry.policy, this.remoteAddress, this.remotePort) : ruleFor(entry.policy, entry.address, entry.port);
   if (rule?.values != null && rule.values.sticky !== 1 && entry.nodeState !== null && !sameNodeKeepAlive(nodeKeepAlive(this), entry.nodeState)) {
     // The program's own call came later: it keeps what it set; the user timeout (Node never sets one) still goes on.
     applyRule(this, { ...rule, values: { ...rule.values, enabled: -1, idleSeconds: -1, intervalSeconds: -1, count: -1 } }, entry.policy);
@@ -135,6 +155,7 @@ function onCloseAwaiting(this: Socket): void {
   // Connecting again already (a retry loop on one object): the entry is the new connection's.
   if (this.connecting) return;
   this.removeListener('close', onCloseAwaiting);
+  this.removeListener('connectionAttempt', onAttempt);
   this.removeListener('connect', onDestination);
   awaiting.delete(this);
 }
