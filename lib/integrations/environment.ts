@@ -114,8 +114,9 @@ export function readEnvironment(env: NodeJS.ProcessEnv, rulesParser: () => Rules
 
   if (present(env[RULES])) {
     if (enabled === false) throw new EnvironmentError(`${switchName}=${quoted(env[switchName!]!)} leaves every connection alone and ${RULES} gives rules: unset one`);
-    const plainNames = [switchName, ...given.map((variable) => variable.names.find((n) => present(env[n]))), present(env[DETECT_WITHIN]) ? DETECT_WITHIN : undefined]
-      .filter((name) => name !== undefined && (name !== switchName || enabled === true))
+    // The plain variables that set the default, named in the message if a default rule is given too.
+    const plainNames = [enabled === true ? switchName : undefined, ...given.map((variable) => variable.names.find((n) => present(env[n]))), present(env[DETECT_WITHIN]) ? DETECT_WITHIN : undefined]
+      .filter((name) => name !== undefined)
       .join(' and ');
     const { environmentPolicy, parseRules } = rulesParser();
     try {

@@ -35,17 +35,25 @@ export interface Policy {
   readonly opened: Rule | undefined;
   /** Whether the rules were given as rules (named in reports), not as the plain variables' one set. */
   readonly named: boolean;
+  /** Whether every rule's values are pinned (sticky): then Node's own later calls need no watching. */
+  readonly pinned: boolean;
+}
+
+/** A rule that matches without an address or port: `accepted` or `default`. */
+export function wholeRule(name: 'accepted' | 'default', values: KernelValues | null): Rule {
+  return { name, kind: name === 'accepted' ? Kind.Accepted : Kind.Default, port: -1, family: 0, prefix: 0, words: [0, 0, 0, 0], values };
 }
 
 /** A policy of one set of values for every connection: the plain variables, configure(options). */
 export function singlePolicy(values: KernelValues): Policy {
-  return policyOf([{ name: 'default', kind: Kind.Default, port: -1, family: 0, prefix: 0, words: [0, 0, 0, 0], values }], false);
+  return policyOf([wholeRule('default', values)], false);
 }
 
 export function policyOf(rules: Rule[], named: boolean): Policy {
   const accepted = rules.find((rule) => rule.kind !== Kind.To);
   const byDestination = rules.some((rule) => rule.kind === Kind.To);
   const opened = byDestination ? undefined : rules.find((rule) => rule.kind === Kind.Default);
-  return { rules, accepted, byDestination, opened, named };
+  const pinned = rules.every((rule) => rule.values === null || rule.values.sticky === 1);
+  return { rules, accepted, byDestination, opened, named, pinned };
 }
 

@@ -117,8 +117,7 @@ const awaiting = new WeakMap<Socket, Awaiting>();
 
 function awaitDestination(socket: Socket, policy: Policy): void {
   const earlier = awaiting.get(socket);
-  const sticky = policy.rules.every((rule) => rule.values === null || rule.values.sticky === 1);
-  awaiting.set(socket, { policy, nodeState: sticky ? null : nodeKeepAlive(socket), address: earlier?.address, port: earlier?.port });
+  awaiting.set(socket, { policy, nodeState: policy.pinned ? null : nodeKeepAlive(socket), address: earlier?.address, port: earlier?.port });
   if (earlier !== undefined) return;
   // First among the 'connect' listeners: the values are in force in the program's own.
   socket.prependListener('connect', onDestination);

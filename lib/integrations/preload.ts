@@ -65,7 +65,7 @@ export function setPreloadOptions(next: PreloadOptions | null): void {
     return;
   }
   // Validated here, once, so a bad value fails the caller, not a subscriber.
-  if (next === null || typeof next !== 'object' || !('rules' in next) || next.rules === undefined) {
+  if (typeof next !== 'object' || next.rules === undefined) {
     const values = toKernelValues(next);
     if (values.sticky === -1) values.sticky = 1;
     setPreloadPolicy(singlePolicy(values));

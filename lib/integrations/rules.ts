@@ -14,7 +14,7 @@ import { invalidArgType, invalidArgValue } from '../core/errors.js';
 import { toKernelValues, MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, type KeepAliveOptions, type KernelValues } from '../core/options.js';
 import { parseDuration, parseWholeNumber, truncate } from '../core/parse.js';
 import { scheduleFor } from '../kernel-view/detection-budget.js';
-import { Kind, policyOf, type Policy, type Rule } from './policy.js';
+import { Kind, policyOf, wholeRule, type Policy, type Rule } from './policy.js';
 
 export type { Policy, Rule } from './policy.js';
 
@@ -310,8 +310,7 @@ function splitRule(part: string, where: string): [string, string] {
 }
 
 function ruleOf(selector: string, values: KernelValues | null, where: string): Rule {
-  if (selector === 'accepted') return { name: selector, kind: Kind.Accepted, port: -1, family: 0, prefix: 0, words: [0, 0, 0, 0], values };
-  if (selector === 'default') return { name: selector, kind: Kind.Default, port: -1, family: 0, prefix: 0, words: [0, 0, 0, 0], values };
+  if (selector === 'accepted' || selector === 'default') return wholeRule(selector, values);
   const destination = parseDestination(selector.slice(3));
   if (typeof destination === 'string') throw new Error(`${where}: ${destination}`);
   return { name: selector, kind: Kind.To, ...destination, values };
@@ -409,7 +408,7 @@ export function environmentPolicy(rules: Rule[], plainDefault: KernelValues | un
     if (own !== -1) {
       throw new Error(`has a default rule (rule ${own + 1}) and ${plainNames} set the default too: keep one`);
     }
-    rules = [...rules, { name: 'default', kind: Kind.Default, port: -1, family: 0, prefix: 0, words: [0, 0, 0, 0], values: plainDefault }];
+    rules = [...rules, wholeRule('default', plainDefault)];
   }
   return policyOf(rules, true);
 }
@@ -442,7 +441,7 @@ export function configuredPolicy(given: unknown, plainDefault: KernelValues | un
       values = { ...toKernelValues(keepAlive), enabled: 1, sticky };
     }
     if (match === 'accepted' || match === 'default') {
-      rules.push({ name: match, kind: match === 'accepted' ? Kind.Accepted : Kind.Default, port: -1, family: 0, prefix: 0, words: [0, 0, 0, 0], values });
+      rules.push(wholeRule(match, values));
       return;
     }
     const to = match !== null && typeof match === 'object' ? (match as { to?: unknown }).to : undefined;
@@ -454,7 +453,7 @@ export function configuredPolicy(given: unknown, plainDefault: KernelValues | un
   if (plainDefault !== undefined) {
     const own = rules.findIndex((rule) => rule.kind === Kind.Default);
     if (own !== -1) throw invalidArgValue(`options.rules[${own}]`, 'is a default rule, and the top-level options set the default too: keep one', given[own]);
-    rules.push({ name: 'default', kind: Kind.Default, port: -1, family: 0, prefix: 0, words: [0, 0, 0, 0], values: plainDefault });
+    rules.push(wholeRule('default', plainDefault));
   }
   checkShadowed(rules, (i, j) =>
     invalidArgValue(`options.rules[${j}]`, `can never match: options.rules[${i}] (${rules[i].name}) comes first and matches every connection it would`, given[j]),

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspectProcess, type KeepAliveState } from '../../lib/index.js';
 import { notRoot, requireOrSkip } from '../helpers/prerequisites.js';
+import { withoutKeepAliveVariables } from '../helpers/run.js';
 import { connectProxy, type ConnectProxy } from '../helpers/proxy.js';
 import {
   compatServersUnavailableReason,
@@ -159,8 +160,7 @@ describe.skipIf(skip)('compatibility matrix', () => {
   /** Runs the row's program in one mode; the keepalive its sockets hold at each reading. */
   async function observe(row: Row, mode: Mode): Promise<{ connect: string; after: string }> {
     const serverPort = portOf(row);
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: join(FIXTURES, 'cert.pem') };
-    for (const name of Object.keys(env)) if (/^(KEEP|TCP_KEEPALIVE($|_(?!REQUIRE))|TCP_USER_TIMEOUT$)/.test(name) || name === 'NODE_OPTIONS') delete env[name];
+    const env = withoutKeepAliveVariables({ NODE_EXTRA_CA_CERTS: join(FIXTURES, 'cert.pem') });
     if (mode === 'preload') Object.assign(env, PRELOAD_ENV);
     if (serverPort !== undefined) env.COMPAT_PORT = String(serverPort);
     const httpPort = (httpServer.address() as net.AddressInfo).port;
@@ -230,9 +230,7 @@ describe.skipIf(skip)('compatibility matrix', () => {
   // Node (its keep-alive agent) made it. docs/compatibility.md ("Rules") says the same.
   it('rules: express (accepted) and pg (the database port) in one program, each with its rule; its own HTTP client left as its agent made it', async () => {
     const pgPort = servers.postgres!.port;
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of Object.keys(env)) if (/^(KEEP|TCP_KEEPALIVE($|_(?!REQUIRE))|TCP_USER_TIMEOUT$)/.test(name) || name === 'NODE_OPTIONS') delete env[name];
-    Object.assign(env, {
+    const env = withoutKeepAliveVariables({
       COMPAT_PORT: String(pgPort),
       TCP_KEEPALIVE_RULES: `accepted: idle=37 interval=7 count=4 no-user-timeout; to 127.0.0.1:${pgPort}: idle=21 interval=3 count=5 user-timeout=21s`,
     });

@@ -44,3 +44,16 @@ export function run(command: string, args: string[], options: { cwd: string; env
 export function explain(result: Run): string {
   return `exit ${result.code ?? result.signal}\n--- stdout ---\n${result.stdout.slice(-4000)}\n--- stderr ---\n${result.stderr.slice(-4000)}`;
 }
+
+/**
+ * This process's environment without any keepalive variable or NODE_OPTIONS
+ * (a child must see only what its test gives it), plus `extra`.
+ * TCP_KEEPALIVE_REQUIRE_ROOT_TESTS stays: it is CI's, not the preload's.
+ */
+export function withoutKeepAliveVariables(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^(KEEP|TCP_KEEPALIVE($|_(?!REQUIRE))|TCP_USER_TIMEOUT$)/.test(name) || name === 'NODE_OPTIONS') delete env[name];
+  }
+  return { ...env, ...extra };
+}

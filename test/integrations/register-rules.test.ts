@@ -11,19 +11,13 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspectProcess, keepAliveFor } from '../../lib/index.js';
-import { explain, run } from '../helpers/run.js';
+import { explain, run, withoutKeepAliveVariables } from '../helpers/run.js';
 
 const ROOT = join(__dirname, '..', '..');
 const REGISTER = join(ROOT, 'dist', 'register.js');
 const FIXTURES = join(__dirname, '..', 'fixtures');
 
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^(KEEP|TCP_KEEPALIVE($|_(?!REQUIRE))|TCP_USER_TIMEOUT$)/.test(name) || name === 'NODE_OPTIONS') delete env[name];
-  }
-  return { ...env, ...extra };
-}
+const childEnv = withoutKeepAliveVariables;
 
 const RULES = 'accepted: idle=40 interval=4 count=4 no-user-timeout; to 127.0.0.2: detect-within=30s; to 127.0.0.3/32: idle=70s; to 127.0.0.1: off; default: idle=50 interval=5 count=2';
 const ACCEPTED = { enabled: true, idle: 40_000, interval: 4_000, count: 4, userTimeout: 0 };

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { inspectProcess } from '../../lib/index.js';
 import { onTestFinished } from 'vitest';
 import { requireOrSkip } from '../helpers/prerequisites.js';
-import { explain, run, type Run } from '../helpers/run.js';
+import { explain, run, withoutKeepAliveVariables, type Run } from '../helpers/run.js';
 
 const ROOT = join(__dirname, '..', '..');
 const REGISTER = join(ROOT, 'dist', 'register.js');
@@ -22,11 +22,7 @@ const EXPECTED = { enabled: true, idle: 30_000, interval: 10_000, count: 3, user
 
 /** The environment of a child: this one's, minus any keepalive variable, plus `extra`. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: CERT };
-  for (const name of Object.keys(env)) {
-    if (/^(KEEP|TCP_KEEPALIVE($|_(?!REQUIRE))|TCP_USER_TIMEOUT$)/.test(name) || name === 'NODE_OPTIONS') delete env[name];
-  }
-  return { ...env, ...extra };
+  return withoutKeepAliveVariables({ NODE_EXTRA_CA_CERTS: CERT, ...extra });
 }
 
 async function node(args: string[], extra: Record<string, string>, timeoutMs = 30_000): Promise<Run> {
