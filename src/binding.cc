@@ -160,11 +160,34 @@ Napi::Value ListFds(const Napi::CallbackInfo& info) {
   return list;
 }
 
-// idlePriority(): every thread of this process under SCHED_IDLE (the CLI's
-// inspect, so the process it reads never waits behind it); the number of
-// threads changed, or a negative errno.
+// idlePriority(progressAfterMs, starvedMs, targetPid): every thread of this
+// process under SCHED_IDLE but a watchdog that draws a progress line and
+// moves the process back to its own priority once it has waited starvedMs
+// for a CPU (the CLI's inspect, so the process it reads never waits behind
+// it, and its user never waits blind); the number of threads changed, or a
+// negative errno.
 Napi::Value IdlePriority(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), RunAtIdlePriority());
+  Napi::Env env = info.Env();
+  if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "idlePriority(progressAfterMs, starvedMs, targetPid) takes three numbers")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  IdleWatchOptions options = {info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(),
+                              info[2].As<Napi::Number>().Int32Value()};
+  return Napi::Number::New(env, RunAtIdlePriority(options));
+}
+
+// idleWatchQuiet(): the command writes to the terminal; no more progress line.
+Napi::Value IdleWatchQuiet(const Napi::CallbackInfo& info) {
+  QuietIdleWatch();
+  return info.Env().Undefined();
+}
+
+// idleWatchStop(): the inspection is over; the watchdog ends.
+Napi::Value IdleWatchStop(const Napi::CallbackInfo& info) {
+  StopIdleWatch();
+  return info.Env().Undefined();
 }
 
 // inspectFds(pid, fds, start, count, wanted): reads fds[start .. start +
@@ -288,6 +311,12 @@ class Binding : public Napi::Addon<Binding> {
                     InstanceValue("idlePriority",
                                   Napi::Function::New(env, IdlePriority,
                                                       "idlePriority", &state_)),
+                    InstanceValue("idleWatchQuiet",
+                                  Napi::Function::New(env, IdleWatchQuiet,
+                                                      "idleWatchQuiet", &state_)),
+                    InstanceValue("idleWatchStop",
+                                  Napi::Function::New(env, IdleWatchStop,
+                                                      "idleWatchStop", &state_)),
                     InstanceValue("inspectFds",
                                   Napi::Function::New(env, InspectFds,
                                                       "inspectFds", &state_)),

@@ -111,11 +111,34 @@ int ReadPeerAddress(int fd, struct sockaddr_storage* address, socklen_t* length)
 // a negative errno when the directory cannot be read.
 int ListProcessFds(int pid, std::vector<int>* fds);
 
-// Puts every thread of this process (threads started later inherit it) under
-// SCHED_IDLE, so that while it inspects another process that process never
-// waits for a CPU behind it. Returns the number of threads changed, or a
-// negative errno when none could be.
-int RunAtIdlePriority();
+// How inspect runs at idle priority without leaving its user waiting blind
+// (src/idle_watch_linux.cc): a watchdog thread, left at the process's own
+// priority and asleep but for a moment every 200 ms, that writes a progress
+// line on stderr where stderr is a terminal (after progress_after_ms), and
+// moves the process back to its own priority once its threads have waited
+// starved_ms in all for a CPU (every CPU busy), saying so once on stderr.
+struct IdleWatchOptions {
+  int progress_after_ms;
+  int starved_ms;
+  int target_pid;  // the process inspected, for the messages
+};
+
+// Starts the watchdog, then puts every other thread of this process (threads
+// started later inherit it) under SCHED_IDLE, so that while it inspects
+// another process that process never waits for a CPU behind it. Returns the
+// number of threads changed, or a negative errno when none could be.
+int RunAtIdlePriority(const IdleWatchOptions& options);
+
+// The command writes to the terminal now: the progress line is cleared and
+// not drawn again (the rows show the progress).
+void QuietIdleWatch();
+
+// The inspection is over: the progress line is cleared and the watchdog ends.
+void StopIdleWatch();
+
+// Sockets InspectProcessFds has read since the process started, and how many
+// it was asked for in its last call (-1: every socket, a number not known).
+void InspectProgress(long* read, long* wanted);
 
 // One TCP socket of this network namespace, as the kernel's socket
 // diagnostics (sock_diag, what `ss` reads) list it. 56 bytes, no padding.

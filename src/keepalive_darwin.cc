@@ -64,7 +64,16 @@ int ReadTcpTable(unsigned int, std::vector<TableEntry>*) { return -ENOSYS; }
 
 int ListProcessFds(int, std::vector<int>*) { return -ENOSYS; }
 
-int RunAtIdlePriority() { return -ENOSYS; }
+int RunAtIdlePriority(const IdleWatchOptions&) { return -ENOSYS; }
+
+void QuietIdleWatch() {}
+
+void StopIdleWatch() {}
+
+void InspectProgress(long* read, long* wanted) {
+  *read = 0;
+  *wanted = -1;
+}
 
 int InspectProcessFds(int, const int*, int, const double*, int, InspectedFd*) {
   return -ENOSYS;

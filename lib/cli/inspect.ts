@@ -6,7 +6,7 @@
 // the table stops, the JSON document is closed with an "error" member, and
 // stderr gets the one line.
 import { once } from 'node:events';
-import { runAtIdlePriority } from '../core/native.js';
+import { runAtIdlePriority, type IdleWatch } from '../core/native.js';
 import { truncate, parseWholeNumber } from '../core/parse.js';
 import { PID_MAX_LIMIT, inspectSockets, processOf, summarizeProcess, type InspectFilter, type InspectGroup, type InspectedSocket } from '../kernel-view/inspect.js';
 import { formatSeconds } from './format.js';
@@ -16,6 +16,10 @@ const HEAD = ['fd', 'state', 'local', 'remote', 'keepalive (idle/interval/count)
 // Rows held back to size the columns; the rest follow at those widths.
 const FIRST_ROWS = 256;
 const FLUSH_BYTES = 64 * 1024;
+// At idle priority: a progress line on a terminal after this long, and our
+// own priority back once the command has waited this long in all for a CPU.
+const PROGRESS_AFTER_MS = 1000;
+const STARVED_MS = 2000;
 
 export async function inspectCommand(pidText: string, values: Values, json: boolean): Promise<number> {
   if (!/^\d+$/.test(pidText) || /^0+$/.test(pidText)) throw new UsageError(`inspect: '${truncate(pidText)}' is not a process id`);
@@ -27,16 +31,26 @@ export async function inspectCommand(pidText: string, values: Values, json: bool
   // On a busy machine this inspection waits, not the process inspected: with
   // every CPU taken (ours are two threads), a program waking for its timers
   // would otherwise wait a scheduler slice behind us (+1 ms at its p99;
-  // nice 19 did not help, SCHED_IDLE did: bench/inspect.mjs).
-  if (values['normal-priority'] !== true) runAtIdlePriority();
-  if (values.summary === true) return summary(pid, given, thread, filter, json);
+  // nice 19 did not help, SCHED_IDLE did: bench/inspect.mjs). But never
+  // blind, nor for long: a progress line on a terminal after a second, and
+  // back to our own priority once we have waited two seconds for a CPU
+  // (src/idle_watch_linux.cc).
+  const watch = values['normal-priority'] === true ? null : runAtIdlePriority({ progressAfterMs: PROGRESS_AFTER_MS, starvedMs: STARVED_MS, targetPid: pid });
+  try {
+    return await inspectAs(pid, given, thread, filter, json, values.summary === true, new Output(watch));
+  } finally {
+    watch?.stop();
+  }
+}
+
+async function inspectAs(pid: number, given: number, thread: boolean, filter: InspectFilter, json: boolean, summarized: boolean, out: Output): Promise<number> {
+  if (summarized) return summary(pid, given, thread, filter, json, out);
   let sockets: IterableIterator<InspectedSocket>;
   try {
     sockets = inspectSockets(pid, filter);
   } catch (error) {
     throw argumentError(error);
   }
-  const out = new Output();
   if (json) {
     await out.write(`{"pid":${pid},${thread ? `"thread":${given},` : ''}"sockets":[\n`);
     let first = true;
@@ -86,14 +100,13 @@ export async function inspectCommand(pidText: string, values: Values, json: bool
   return EXIT.ok;
 }
 
-async function summary(pid: number, given: number, thread: boolean, filter: InspectFilter, json: boolean): Promise<number> {
+async function summary(pid: number, given: number, thread: boolean, filter: InspectFilter, json: boolean, out: Output): Promise<number> {
   let counted;
   try {
     counted = summarizeProcess(pid, filter);
   } catch (error) {
     throw argumentError(error);
   }
-  const out = new Output();
   if (json) {
     await out.end(`${JSON.stringify({ ...counted, ...(thread ? { thread: given } : {}) }, null, 2)}\n`);
     return EXIT.ok;
@@ -164,10 +177,16 @@ function row(socket: InspectedSocket): string[] {
   ];
 }
 
-/** stdout in chunks, waiting for a slow reader to drain: memory stays flat however long the output. */
+/**
+ * stdout in chunks, waiting for a slow reader to drain: memory stays flat
+ * however long the output. The first chunk to a terminal silences the
+ * progress line there (the rows are the progress now).
+ */
 class Output {
   private pending: string[] = [];
   private size = 0;
+
+  constructor(private watch: IdleWatch | null) {}
 
   async write(text: string): Promise<void> {
     this.pending.push(text);
@@ -180,6 +199,10 @@ class Output {
     const chunk = this.pending.join('');
     this.pending = [];
     this.size = 0;
+    if (this.watch !== null && process.stdout.isTTY) {
+      this.watch.quiet();
+      this.watch = null;
+    }
     if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
   }
 

@@ -101,8 +101,12 @@ interface Binding {
   tcpTable(states: number): ArrayBuffer | number;
   /** Another process's open fds, ascending, or a negative errno. */
   listFds(pid: number): Int32Array | number;
-  /** Every thread of this process under SCHED_IDLE; the number changed, or a negative errno. */
-  idlePriority(): number;
+  /** Every thread of this process under SCHED_IDLE but a watchdog (see runAtIdlePriority); the number changed, or a negative errno. */
+  idlePriority(progressAfterMs: number, starvedMs: number, targetPid: number): number;
+  /** The command writes to the terminal: the watchdog's progress line is cleared and not drawn again. */
+  idleWatchQuiet(): void;
+  /** The inspection is over: the progress line is cleared and the watchdog ends. */
+  idleWatchStop(): void;
   /** Reads fds[start .. start + count - 1] of another process through one pidfd into batchSlots; 0 or a negative errno (pidfd_open). */
   inspectFds(pid: number, fds: Int32Array, start: number, count: number, wanted: Float64Array | null): number;
   /** inspectFds() results: per fd step, errno, inode (low, high), the five options, the TCP_INFO fields (src/keepalive.h InspectedFd). */
@@ -188,6 +192,8 @@ function standIn(): Binding {
     listFds: refuse('inspecting another process'),
     inspectFds: refuse('inspecting another process'),
     idlePriority: () => -38, // ENOSYS: nothing to lower
+    idleWatchQuiet: () => undefined,
+    idleWatchStop: () => undefined,
     batchSlots: new Int32Array(22),
     batchCapacity: 1,
     snapshot: refuse('reading a lost connection'),
@@ -295,13 +301,31 @@ export function listProcessFds(pid: number): Int32Array {
   return fds;
 }
 
+/** What runAtIdlePriority's watchdog is told while the command runs. */
+export interface IdleWatch {
+  /** The command writes to the terminal now: the progress line is cleared and not drawn again. */
+  quiet(): void;
+  /** The work is done: the progress line is cleared and the watchdog ends. */
+  stop(): void;
+}
+
 /**
- * Puts this whole process under SCHED_IDLE (Linux; false elsewhere, or where
- * the kernel refused): the CLI's inspect, so that the process it reads, left
- * at its own priority, never waits for a CPU behind it (bench/inspect.mjs).
+ * Puts this process under SCHED_IDLE (Linux; null elsewhere, or where the
+ * kernel refused): the CLI's inspect, so that the process it reads (`targetPid`),
+ * left at its own priority, never waits for a CPU behind it (bench/inspect.mjs).
+ * A watchdog thread stays at the process's own priority: where stderr is a
+ * terminal it draws a progress line after `progressAfterMs`, and once the
+ * process has waited `starvedMs` in all for a CPU (every CPU busy: idle
+ * threads then get almost none) it moves the process back to its own
+ * priority and says so once on stderr (src/idle_watch_linux.cc).
  */
-export function runAtIdlePriority(): boolean {
-  return addon.idlePriority() > 0;
+export function runAtIdlePriority(options: { progressAfterMs: number; starvedMs: number; targetPid: number }): IdleWatch | null {
+  const changed = addon.idlePriority(options.progressAfterMs, options.starvedMs, options.targetPid);
+  if (changed <= 0) {
+    addon.idleWatchStop();
+    return null;
+  }
+  return { quiet: () => addon.idleWatchQuiet(), stop: () => addon.idleWatchStop() };
 }
 
 /** How many fds inspectProcessFds reads in one native call. */

@@ -11,12 +11,15 @@ export interface Run {
 
 /**
  * Runs a command to completion with a hard time limit. The child gets its own
- * process group so a timeout kills everything it started (npm -> sh -> make).
+ * session and process group so a timeout kills everything it started (npm ->
+ * sh -> make); `sameSession` keeps it in ours (and in our scheduling
+ * autogroup, where CPU-bound processes the test started compete with it), and
+ * a timeout kills the child alone.
  */
-export function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Run> {
+export function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; sameSession?: boolean }): Promise<Run> {
   const started = Date.now();
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: options.sameSession !== true, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -24,7 +27,8 @@ export function run(command: string, args: string[], options: { cwd: string; env
     const timer = setTimeout(() => {
       stderr += `\n[killed after ${options.timeoutMs} ms]`;
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        if (options.sameSession === true) child.kill('SIGKILL');
+        else process.kill(-child.pid!, 'SIGKILL');
       } catch {
         child.kill('SIGKILL');
       }

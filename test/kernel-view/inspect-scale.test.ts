@@ -94,16 +94,16 @@ describe.skipIf(skip)('inspect a process holding as many sockets as it may', () 
   });
 
   it('the command line agrees: rows, JSON, the summary', async () => {
-    const json = await run(process.execPath, [CLI, 'inspect', String(target.pid), '--json'], { cwd: ROOT, env: process.env, timeoutMs: 60_000 });
+    const json = await run(process.execPath, [CLI, 'inspect', String(target.pid), '--json', '--normal-priority'], { cwd: ROOT, env: process.env, timeoutMs: 60_000 });
     expect(json.code, explain(json)).toBe(0);
     const parsed = JSON.parse(json.stdout) as { pid: number; sockets: InspectedSocket[] };
     expect(parsed.sockets).toHaveLength(held.sockets);
     // One socket per line: the document can be read line by line too.
     expect(json.stdout.trim().split('\n')).toHaveLength(held.sockets + 2);
-    const text = await run(process.execPath, [CLI, 'inspect', String(target.pid), '--state', 'listen'], { cwd: ROOT, env: process.env, timeoutMs: 60_000 });
+    const text = await run(process.execPath, [CLI, 'inspect', String(target.pid), '--state', 'listen', '--normal-priority'], { cwd: ROOT, env: process.env, timeoutMs: 60_000 });
     expect(text.code, explain(text)).toBe(0);
     expect(text.stdout.split('\n').filter((line) => / LISTEN /.test(line))).toHaveLength(2);
-    const summary = await run(process.execPath, [CLI, 'inspect', String(target.pid), '--summary'], { cwd: ROOT, env: process.env, timeoutMs: 60_000 });
+    const summary = await run(process.execPath, [CLI, 'inspect', String(target.pid), '--summary', '--normal-priority'], { cwd: ROOT, env: process.env, timeoutMs: 60_000 });
     expect(summary.code, explain(summary)).toBe(0);
     expect(summary.stdout).toContain(`${held.sockets.toLocaleString('en-US')} TCP sockets`);
     console.log(`[inspect-scale] tcp-keepalive inspect ${target.pid} --summary:\n${summary.stdout}`);

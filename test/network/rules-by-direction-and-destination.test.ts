@@ -61,7 +61,7 @@ describeNetwork('scenario 15: rules by direction and destination in an unmodifie
     expect(await app.getKeepAlive('loopback')).toMatchObject({ enabled: false });
 
     // From outside: tcp-keepalive inspect, run in the program's namespace.
-    const inspected = spawnSync('ip', ['netns', 'exec', appNs, process.execPath, CLI, 'inspect', String(app.pid), '--json'], { encoding: 'utf8', timeout: 20_000 });
+    const inspected = spawnSync('ip', ['netns', 'exec', appNs, process.execPath, CLI, 'inspect', String(app.pid), '--json', '--normal-priority'], { encoding: 'utf8', timeout: 20_000 });
     expect(inspected.status, inspected.stderr).toBe(0);
     const rows = (JSON.parse(inspected.stdout) as { sockets: Row[] }).sockets.filter((row) => row.state === 'ESTABLISHED');
     const byRemotePort = (port: number) => rows.find((row) => row.remote.port === port);
