@@ -75,14 +75,19 @@ describe('the report lines', () => {
   });
 });
 
-// A program that opens `count` connections to a server that resets each one, one after another.
+// A program that opens `count` connections to a server that resets each one,
+// one after another, in reply to the client's first bytes (sent once the
+// client has read its settings).
 const RESETS = (count: number) => `
   const net = require('node:net');
-  const server = net.createServer((peer) => setTimeout(() => peer.resetAndDestroy(), 20)).listen(0, '127.0.0.1', async () => {
+  const server = net.createServer((peer) => peer.once('data', () => peer.resetAndDestroy())).listen(0, '127.0.0.1', async () => {
     const states = [];
     for (let i = 0; i < ${count}; i++) {
       await new Promise((done) => {
-        const client = net.connect(server.address().port, '127.0.0.1', () => states.push(require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'index.js'))}).getKeepAlive(client).enabled));
+        const client = net.connect(server.address().port, '127.0.0.1', () => {
+          states.push(require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'index.js'))}).getKeepAlive(client).enabled);
+          client.write('x');
+        });
         client.on('error', () => {});
         client.on('close', done);
       });

@@ -39,7 +39,7 @@ describe('fetch and undici', () => {
       for (let i = 0; i < 2; i++) {
         const response = await doFetch(`${scheme}://localhost:${portOf(server)}/`, { dispatcher });
         expect(await response.text()).toBe('ok');
-        await new Promise((resolve) => setTimeout(resolve, 20)); // back into the pool
+        await new Promise(setImmediate); // undici has put it back in the pool (it does so as the body ends)
         expect(getKeepAlive(sockets.at(-1)!)).toEqual(EXPECTED);
       }
       expect(sockets.length - before).toBe(1); // the second request reused the connection

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { countConnectionsLost, getKeepAlive, onConnectionLost, setKeepAlive, type ConnectionLost } from '../../lib/index.js';
+import { countConnectionsLost, getKeepAlive, getTcpInfo, onConnectionLost, setKeepAlive, type ConnectionLost } from '../../lib/index.js';
 import { explain, run } from '../helpers/run.js';
 import { connectedPair, listen, portOf, track, LOOPBACK } from '../helpers/sockets.js';
 
@@ -82,7 +82,8 @@ describe('a connection reset by its peer', () => {
     const closed = new Promise((resolve) => client.on('close', resolve));
     const failed = new Promise<NodeJS.ErrnoException>((resolve) => client.on('error', resolve));
     peer.resetAndDestroy();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The reset has arrived: the kernel has closed the connection.
+    for (const deadline = Date.now() + 5000; getTcpInfo(client).state !== 'CLOSE' && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
     // The write meets the reset (ECONNRESET or EPIPE, whichever the kernel says first).
     client.write('x', () => undefined);
     const error = await failed;
@@ -116,9 +117,10 @@ describe('what is not a lost connection says nothing', () => {
     await once(probe, 'close');
     const refused = net.connect(port, LOOPBACK[4]);
     setKeepAlive(refused, SETTINGS);
+    const closedAfterRefusal = new Promise((resolve) => refused.once('close', resolve));
     const [refusal] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
     expect(refusal.code).toBe('ECONNREFUSED');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await closedAfterRefusal; // past _destroy, where a report would be made
     expect(seen).toEqual([]);
   });
 
@@ -164,7 +166,6 @@ describe('one report per connection', () => {
     const client = track(tls.connect({ port: portOf(server as unknown as net.Server), host: LOOPBACK[4], ca: cert, servername: 'localhost' }));
     await once(client, 'secureConnect');
     setKeepAlive(client, SETTINGS);
-    await new Promise((resolve) => setTimeout(resolve, 20));
     while (accepted.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const closed = new Promise((resolve) => client.on('close', resolve));
     client.on('error', () => undefined);
@@ -189,9 +190,10 @@ describe('one report per connection', () => {
     client.on('error', () => undefined);
     raw.on('error', () => undefined);
     const closed = new Promise((resolve) => client.on('close', resolve));
+    const rawClosed = raw.closed ? Promise.resolve() : once(raw, 'close');
     rawSocketOf(accepted[0]).resetAndDestroy();
     await closed;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await rawClosed; // both objects are past _destroy
     expect(seen).toHaveLength(1);
   });
 
@@ -247,10 +249,12 @@ describe('subscribers', () => {
       const events = [];
       process.on('uncaughtException', (error) => events.push('uncaught: ' + error.message));
       onConnectionLost(() => { throw new Error('subscriber bug'); });
-      const server = net.createServer((s) => setTimeout(() => s.resetAndDestroy(), 20)).listen(0, '127.0.0.1', () => {
-        const c = net.connect(server.address().port, '127.0.0.1', () => setKeepAlive(c, { idle: 9000 }));
+      // The server resets once the client, configured, says so.
+      const server = net.createServer((s) => s.once('data', () => s.resetAndDestroy())).listen(0, '127.0.0.1', () => {
+        const c = net.connect(server.address().port, '127.0.0.1', () => { setKeepAlive(c, { idle: 9000 }); c.write('x'); });
         c.on('error', (e) => events.push('error: ' + e.code));
-        c.on('close', () => setTimeout(() => { console.log(JSON.stringify(events)); server.close(); }, 20));
+        // The subscriber's throw surfaces on a later tick of the same turn.
+        c.on('close', () => setImmediate(() => { console.log(JSON.stringify(events)); server.close(); }));
       });`;
     const result = await run(process.execPath, ['-e', script], { cwd: __dirname, env: process.env, timeoutMs: 20_000 });
     expect(result.code, explain(result)).toBe(0);
