@@ -1,17 +1,30 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// The network-namespace scenarios first, several side by side: each builds
+// its own namespaces (named by worker pid and scenario, on a subnet of its
+// own) and spends its time waiting on the kernel's timers, not on a CPU.
+// Then everything else, one file at a time: the memory test measures RSS and
+// the start-up and inspect tests share two cores with nothing else.
+const NETWORK = 'test/network/**/*.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Each file ends by checking that it tested the build the run started with.
     setupFiles: ['test/helpers/build-under-test.ts'],
     // One line per missing prerequisite at the end, naming what it skipped.
     globalSetup: ['test/helpers/skip-summary.ts'],
-    // One file at a time: the network scenarios measure timings, and the
-    // memory test measures RSS; neither should share two cores with others.
-    fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'network', include: [NETWORK], maxWorkers: 4, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'one at a time', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, NETWORK], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

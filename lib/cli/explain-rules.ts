@@ -5,6 +5,7 @@
 import type { KernelValues } from '../core/options.js';
 import { detectionTime, type DetectionTime } from '../kernel-view/detection-time.js';
 import { EnvironmentError, readEnvironment } from '../integrations/environment.js';
+import * as budget from '../integrations/budget.js';
 import * as rulesParser from '../integrations/rules.js';
 import { parseDestination, ruleFor, type Policy, type Rule } from '../integrations/rules.js';
 import { formatDuration, formatSeconds } from './format.js';
@@ -54,7 +55,7 @@ function readPolicy(text: string | undefined): Policy {
     throw new UsageError('--rules needs rules, or TCP_KEEPALIVE_RULES in the environment (try explain --help)');
   }
   try {
-    const settings = readEnvironment(env, () => rulesParser);
+    const settings = readEnvironment(env, { rules: () => rulesParser, budget: () => budget });
     if (settings.keepAlive.kind !== 'on') throw new UsageError('no rules to explain');
     return settings.keepAlive.policy;
   } catch (error) {

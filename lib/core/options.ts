@@ -1,6 +1,9 @@
 // Validates the caller's options and converts them to kernel units, all before
 // any syscall, so a rejected call changes nothing.
 import { invalidArgType, invalidArgValue, outOfRange } from './errors.js';
+import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS } from './limits.js';
+
+export { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS };
 
 /**
  * What `setKeepAlive` accepts besides `true`/`false`. All times in milliseconds.
@@ -37,11 +40,6 @@ export interface KernelValues {
   sticky: number;
 }
 
-// Ranges from the kernel (net/ipv4/tcp.c: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL,
-// MAX_TCP_KEEPCNT; TCP_USER_TIMEOUT takes any non-negative int).
-export const MAX_KEEPALIVE_SECONDS = 32767;
-export const MAX_COUNT = 127;
-export const MAX_USER_TIMEOUT_MS = 2147483647;
 const OPTION_KEYS = 'enabled, idle, interval, count, userTimeout, sticky';
 
 const hasOwn = Object.prototype.hasOwnProperty;

@@ -5,15 +5,33 @@
 //
 // Parsed once, into the kernel's own units: KEEPIDLE=30 is 30 seconds here
 // and 30 seconds in the kernel, with no round trip through milliseconds.
-import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS, type KernelValues } from '../core/options.js';
+import { MAX_COUNT, MAX_KEEPALIVE_SECONDS, MAX_USER_TIMEOUT_MS } from '../core/limits.js';
+import type { KernelValues } from '../core/options.js';
 import { parseDuration, parseWholeNumber, truncate } from '../core/parse.js';
-import { scheduleFor, type Schedule } from '../kernel-view/detection-budget.js';
+import type { Schedule } from './budget.js';
 import { singlePolicy, type Policy } from './policy.js';
 
 /** The rules' parser (lib/integrations/rules.ts): loaded only where TCP_KEEPALIVE_RULES is set, so not in the start-up bundle. */
 export type RulesParser = Pick<typeof import('./rules.js'), 'parseRules' | 'environmentPolicy'>;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const loadRulesParser = (): RulesParser => require('./rules.js') as RulesParser;
+
+/**
+ * What readEnvironment loads only where its variables are set, each its own
+ * bundled file in dist/ (scripts/bundle-preload.mjs): the rules' parser
+ * (TCP_KEEPALIVE_RULES) and the detection budget's arithmetic
+ * (TCP_KEEPALIVE_DETECT_WITHIN). Required from dist/ by default; the CLI and
+ * the tests, which have them loaded already, hand them over.
+ */
+export interface EnvironmentParts {
+  rules(): RulesParser;
+  budget(): Pick<typeof import('./budget.js'), 'scheduleFor'>;
+}
+
+const REQUIRED: EnvironmentParts = {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  rules: () => require('./rules.js') as RulesParser,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  budget: () => require('./budget.js') as typeof import('./budget.js'),
+};
 
 /** One variable the preload reads: its names (namespaced first), the kernel value it sets (in the kernel's unit) and its range. */
 interface Variable {
@@ -73,10 +91,10 @@ export class EnvironmentError extends Error {
 
 /**
  * Reads the settings, or throws an EnvironmentError naming the variable, its
- * value and the valid range. `rulesParser` is how TCP_KEEPALIVE_RULES is read
- * (required from dist/ by default; the CLI and the tests hand it over).
+ * value and the valid range. `parts` is where the rules' parser and the
+ * budget's arithmetic come from (EnvironmentParts).
  */
-export function readEnvironment(env: NodeJS.ProcessEnv, rulesParser: () => RulesParser = loadRulesParser): EnvironmentSettings {
+export function readEnvironment(env: NodeJS.ProcessEnv, parts: EnvironmentParts = REQUIRED): EnvironmentSettings {
   const onOff = (name: string, value: string): boolean => {
     const word = value.trim().toLowerCase();
     if (word === 'on' || word === '1' || word === 'true') return true;
@@ -103,7 +121,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv, rulesParser: () => Rules
     if (given.length > 0) {
       throw new EnvironmentError(`${DETECT_WITHIN} chooses idle, interval, count and user timeout itself: unset ${given[0].names.filter((n) => present(env[n])).join(' and ')}`);
     }
-    Object.assign(values, budgetFromEnvironment(env));
+    Object.assign(values, budgetFromEnvironment(env, parts));
   } else {
     const stray = [NAT_IDLE, PROBES].find((name) => present(env[name]));
     if (stray !== undefined) throw new EnvironmentError(`${stray} is set without ${DETECT_WITHIN}: it only shapes what that variable asks for`);
@@ -118,7 +136,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv, rulesParser: () => Rules
     const plainNames = [enabled === true ? switchName : undefined, ...given.map((variable) => variable.names.find((n) => present(env[n]))), present(env[DETECT_WITHIN]) ? DETECT_WITHIN : undefined]
       .filter((name) => name !== undefined)
       .join(' and ');
-    const { environmentPolicy, parseRules } = rulesParser();
+    const { environmentPolicy, parseRules } = parts.rules();
     try {
       const rules = parseRules(env[RULES], values.sticky);
       return { keepAlive: { kind: 'on', policy: environmentPolicy(rules, plain ? values : undefined, plainNames) }, report };
@@ -144,7 +162,7 @@ function reportFormat(env: NodeJS.ProcessEnv, onOff: (name: string, value: strin
 
 // TCP_KEEPALIVE_DETECT_WITHIN (+ NAT_IDLE, PROBES): the schedule keepAliveFor
 // chooses, in the kernel's units, or an EnvironmentError with its reason.
-function budgetFromEnvironment(env: NodeJS.ProcessEnv): Schedule {
+function budgetFromEnvironment(env: NodeJS.ProcessEnv, parts: EnvironmentParts): Schedule {
   const time = (name: string): number | undefined => {
     if (!present(env[name])) return undefined;
     const ms = parseDuration(env[name]!, 's');
@@ -158,6 +176,7 @@ function budgetFromEnvironment(env: NodeJS.ProcessEnv): Schedule {
     probes = parseWholeNumber(env[PROBES]!) ?? undefined;
     if (probes === undefined) throw new EnvironmentError(`${PROBES}=${quoted(env[PROBES]!)} is not valid: it must be an integer from 1 to ${MAX_COUNT} (probes)`);
   }
+  const { scheduleFor } = parts.budget();
   try {
     return scheduleFor({ detectWithin, natIdle, probes });
   } catch (error) {

@@ -17,7 +17,7 @@
 // No subscriber may throw: a throwing subscriber crashes the program.
 import diagnostics from 'node:diagnostics_channel';
 import type { Server, Socket } from 'node:net';
-import { toKernelValues, type KeepAliveOptions } from '../core/options.js';
+import type { KeepAliveOptions, KernelValues } from '../core/options.js';
 import { singlePolicy, type Policy } from './policy.js';
 import type { PreloadRule } from './rules.js';
 
@@ -65,6 +65,10 @@ export function setPreloadOptions(next: PreloadOptions | null): void {
     return;
   }
   // Validated here, once, so a bad value fails the caller, not a subscriber.
+  // The API's option checks load with the first configure() (the environment
+  // path has its own, smaller ones, so start-up does not carry them).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { toKernelValues } = require('../core/options.js') as { toKernelValues(options: unknown): KernelValues };
   if (typeof next !== 'object' || next.rules === undefined) {
     const values = toKernelValues(next);
     if (values.sticky === -1) values.sticky = 1;

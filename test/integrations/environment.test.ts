@@ -5,12 +5,15 @@
 // test/integrations/register.test.ts.
 import { describe, expect, it } from 'vitest';
 import { keepAliveFor } from '../../lib/index.js';
+import * as budget from '../../lib/integrations/budget.js';
 import { readEnvironment as readSettings } from '../../lib/integrations/environment.js';
+import * as rulesParser from '../../lib/integrations/rules.js';
 
 // The plain variables make a policy of one rule for every connection (rules
 // by direction and destination: test/integrations/rules.test.ts): its values.
+// The preload requires the rules' parser and the budget from dist/ where their variables are set; here they are handed over.
 function readEnvironment(env: NodeJS.ProcessEnv) {
-  const settings = readSettings(env);
+  const settings = readSettings(env, { rules: () => rulesParser, budget: () => budget });
   if (settings.keepAlive.kind !== 'on') return settings;
   const { rules, named } = settings.keepAlive.policy;
   expect(named).toBe(false);

@@ -6,11 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { keepAliveFor } from '../../lib/index.js';
 import { readEnvironment as readSettings } from '../../lib/integrations/environment.js';
+import * as budget from '../../lib/integrations/budget.js';
 import * as rulesParser from '../../lib/integrations/rules.js';
 import { configuredPolicy, parseAddress, parseDestination, ruleFor, type Policy } from '../../lib/integrations/rules.js';
 
-// The preload requires the parser from dist/ when TCP_KEEPALIVE_RULES is set; here it is handed over.
-const readEnvironment = (env: NodeJS.ProcessEnv) => readSettings(env, () => rulesParser);
+// The preload requires the parser and the budget from dist/ where their variables are set; here they are handed over.
+const readEnvironment = (env: NodeJS.ProcessEnv) => readSettings(env, { rules: () => rulesParser, budget: () => budget });
 
 function policyOf(rules: string, extra: NodeJS.ProcessEnv = {}): Policy {
   const settings = readEnvironment({ TCP_KEEPALIVE_RULES: rules, ...extra });
