@@ -5,7 +5,7 @@
 // detectionTime) with the probes in the capture; the other must still wait.
 import { expect } from 'vitest';
 import { join } from 'node:path';
-import { type Endpoint, type EndpointEvent, type Lab, detectionWindow, offsets, sleep, traceSocket } from './harness.js';
+import { type Endpoint, type EndpointEvent, type Lab, detectionWindow, offsets, traceSocket, settled } from './harness.js';
 
 const PEER = join(__dirname, '..', 'fixtures', 'network-clients.mjs');
 export const SETTINGS = { idle: 2000, interval: 1000, count: 2 };
@@ -55,12 +55,12 @@ export async function proveClientDetects(lab: Lab, spec: ClientCase): Promise<vo
   }
   const connected = observers.map((o) => o.find((e) => e.event === 'connected') as EndpointEvent & Socket4 & { keepAlive: Record<string, unknown> });
   expect(connected[0].keepAlive).toMatchObject({ enabled: true, ...SETTINGS });
-  await sleep(300); // the waiting request is acknowledged; then nothing moves
+  // The waiting request is acknowledged on the wire; then nothing moves.
+  await capture.until((packets) => settled(packets, connected[0]), 'acknowledgement of the waiting request');
 
   const vanishedAt = await lab.vanish(observerIsServer ? clientIf : serverIf);
   const window = detectionWindow(SETTINGS.idle, SETTINGS.interval, SETTINGS.count);
   const failure = await observers[0].waitFor((e) => e.event === 'failed', (window.latest + 5) * 1000, `the ${spec.kind} side with tcp-keepalive to notice`);
-  await sleep(300);
   const trace = traceSocket(await capture.stop(), connected[0]);
   const lastReceived = trace.lastReceived!.time;
   const observed = failure.t - lastReceived;

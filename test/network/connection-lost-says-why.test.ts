@@ -10,7 +10,7 @@
 // packet with a reset: 'reset', after more silence than its timeout.
 import { expect, it } from 'vitest';
 import { detectionTime } from '../../lib/index.js';
-import { describeNetwork, openConnection, sleep, traceSocket, useLab, type EndpointEvent } from './harness.js';
+import { describeNetwork, openConnection, sleep, traceSocket, useLab, type EndpointEvent, settled } from './harness.js';
 
 const KEEPALIVE = { idle: 2000, interval: 1000, count: 2 };
 const USER_TIMEOUT = 3000;
@@ -44,7 +44,7 @@ describeNetwork('scenario 12: a lost connection says why', () => {
     const from = client.events.length;
     await server.write(idle.server.id, 'last words');
     await client.received('idle', 'last words', 5000, from);
-    await sleep(100);
+    await capture.until((packets) => settled(packets, idle.client), "the client's ACK of the last words");
     const vanishedAt = await lab.vanish(serverIf);
     await client.write('bounded', 'x'.repeat(1000));
     await client.write('retries', 'x'.repeat(1000));
@@ -52,7 +52,6 @@ describeNetwork('scenario 12: a lost connection says why', () => {
     for (const id of ['idle', 'bounded', 'retries']) {
       await client.waitFor((e) => e.event === 'lost' && e.id === id, 15_000, `the loss of ${id} to be reported`);
     }
-    await sleep(300);
     const packets = await capture.stop();
     const [lostIdle, lostBounded, lostRetries] = ['idle', 'bounded', 'retries'].map((id) => lostOf(client.events, id)!);
     const errorOf = (id: string) => client.events.find((e) => e.event === 'error' && e.id === id)!;

@@ -2,16 +2,7 @@
 // other vanishes, and the capture taken on the observer's wire is compared
 // with the ETIMEDOUT the observer's Node process reports.
 import { expect } from 'vitest';
-import {
-  type Lab,
-  JIFFY_S,
-  detectionWindow,
-  gaps,
-  offsets,
-  openConnection,
-  sleep,
-  traceSocket,
-} from './harness.js';
+import { type Lab, JIFFY_S, detectionWindow, gaps, offsets, openConnection, traceSocket, settled } from './harness.js';
 
 export interface DeadPeerCase {
   scenario: string;
@@ -52,7 +43,8 @@ export async function proveDeadPeerDetected(lab: Lab, spec: DeadPeerCase): Promi
   const from = observer.events.length;
   await peer.write(peerId, 'last words');
   await observer.received(observerId, 'last words', 5000, from);
-  await sleep(100); // let the observer's ACK go out before the wire goes dead
+  // The observer's ACK is on the wire before it goes dead.
+  await capture.until((packets) => settled(packets, observerInfo), "the observer's ACK of the last words");
   // The unanswered-probe counter as the observer reads it (getTcpInfo), every 100 ms.
   await observer.request('watchTcpInfo', { id: observerId, everyMs: 100 });
   const vanishedAt = await lab.vanish(peerIf);
@@ -63,7 +55,6 @@ export async function proveDeadPeerDetected(lab: Lab, spec: DeadPeerCase): Promi
     (window.latest + 5) * 1000,
     `the ${spec.observer} to notice its peer is gone`,
   );
-  await sleep(300); // the RST the kernel sends on giving up, into the capture
   const trace = traceSocket(await capture.stop(), observerInfo);
 
   const lastReceived = trace.lastReceived!.time;

@@ -10,7 +10,7 @@
 //     15 s of silence; the same budget without natIdle (idle 8 s) is forgotten.
 import { expect, it } from 'vitest';
 import { detectionTime, keepAliveFor } from '../../lib/index.js';
-import { JIFFY_S, describeNetwork, gaps, offsets, openConnection, sleep, traceSocket, useLab, wallClock } from './harness.js';
+import { JIFFY_S, describeNetwork, gaps, offsets, openConnection, sleep, traceSocket, useLab, wallClock, settled } from './harness.js';
 
 const BUDGET_MS = 8_000;
 // Waking the Node process after the kernel's abort, on a busy CI machine.
@@ -37,14 +37,13 @@ describeNetwork('scenario 10: a detection budget holds, idle and with data in fl
     const from = client.events.length;
     await server.write(idle.server.id, 'last words');
     await client.received('idle', 'last words', 5000, from);
-    await sleep(100); // the client's ACK goes out before the wire goes dead
+    await capture.until((packets) => settled(packets, idle.client), "the client's ACK of the last words"); // on the wire before it goes dead
     const vanishedAt = await lab.vanish(serverIf);
     await client.write('in-flight', 'x'.repeat(1000));
 
     const failed = (id: string) =>
       client.waitFor((e) => (e.event === 'error' || e.event === 'close') && e.id === id, BUDGET_MS + 5000, `${id} to report the vanished server`);
     const [idleFailure, busyFailure] = await Promise.all([failed('idle'), failed('in-flight')]);
-    await sleep(300); // the kernel's RSTs into the capture
     const packets = await capture.stop();
 
     const idleTrace = traceSocket(packets, idle.client);

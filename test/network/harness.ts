@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, it } from 'vitest';
 import { detectionTime, type KeepAliveState } from '../../lib/index.js';
 import { notRoot, requireOrSkip } from '../helpers/prerequisites.js';
-import { type Packet, parsePcap } from './pcap.js';
+import { type Packet, parsePcap, TCP_SYN } from './pcap.js';
 
 export * from './pcap.js';
 
@@ -34,6 +34,13 @@ const TOOLS: Array<[string, string[]]> = [
 ];
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 20 ms until it holds, at most timeoutMs (then fails naming `what`). */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(20)) {
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
+  }
+}
 /** Wall-clock epoch seconds: the clock of tcpdump's -tt / pcap timestamps and of the endpoints' events. */
 export const wallClock = () => (performance.timeOrigin + performance.now()) / 1000;
 
@@ -381,7 +388,7 @@ export class Lab {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.children.add(child);
-    const capture = new Capture(child, file);
+    const capture = new Capture(child, file, end);
     await capture.started();
     return capture;
   }
@@ -613,10 +620,40 @@ export class Capture {
   constructor(
     private readonly child: ChildProcess,
     readonly file: string,
+    private readonly end: Interface,
   ) {
     child.stderr!.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
     });
+  }
+
+  /** The packets in the file so far (tcpdump writes each as it comes): polled until `done` holds for them, at most timeoutMs. */
+  async until(done: (packets: Packet[]) => boolean, what: string, timeoutMs = 5000): Promise<Packet[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const packets = parsePcap(readFileSync(this.file));
+      if (done(packets)) return packets;
+      if (Date.now() > deadline) throw new Error(`the capture on ${this.end.dev} showed no ${what} within ${timeoutMs} ms`);
+      await sleep(10);
+    }
+  }
+
+  /**
+   * Waits until everything sent on the interface so far is in the file: a
+   * marker SYN to the discard port of the other end of the link, sent now,
+   * is captured after every earlier packet, in order (no fixed wait for
+   * tcpdump to catch up, whatever the machine's load).
+   */
+  async flush(): Promise<void> {
+    const octets = this.end.ip.split('.').map(Number);
+    // The other address of the /30: .1 <-> .2.
+    const other = [...octets.slice(0, 3), octets[3] % 4 === 1 ? octets[3] + 1 : octets[3] - 1].join('.');
+    const marker = spawn('ip', ['netns', 'exec', this.end.ns, 'timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${other}/9`], { stdio: 'ignore' });
+    try {
+      await this.until((packets) => packets.some((p) => p.src === this.end.ip && p.dst === other && p.dport === 9 && (p.flags & TCP_SYN) !== 0), 'marker SYN');
+    } finally {
+      marker.kill('SIGKILL');
+    }
   }
 
   /** Resolves once tcpdump says it is listening (its socket is open and filtering). */
@@ -639,11 +676,14 @@ export class Capture {
   }
 
   /**
-   * Stops tcpdump the polite way (SIGINT: it flushes and closes the file) and
-   * returns every packet. Fails if the kernel dropped any packet, because then
-   * the witness is incomplete.
+   * Stops tcpdump the polite way (SIGINT: it flushes and closes the file),
+   * once everything sent so far is in the file (flush), and returns every
+   * packet (with the marker SYN to port 9, which no connection's trace
+   * includes). Fails if the kernel dropped any packet, because then the
+   * witness is incomplete.
    */
   async stop(): Promise<Packet[]> {
+    await this.flush();
     this.child.kill('SIGINT');
     if (!(await waitForExit(this.child, 5000))) {
       this.child.kill('SIGKILL');

@@ -6,7 +6,7 @@
 // the server vanishes: probes 2 s apart on one, 1 s apart (and 10 of them) on
 // the other.
 import { expect, it } from 'vitest';
-import { JIFFY_S, describeNetwork, detectionWindow, gaps, offsets, openConnection, sleep, traceSocket, useLab } from './harness.js';
+import { JIFFY_S, describeNetwork, detectionWindow, gaps, offsets, openConnection, traceSocket, useLab, settled } from './harness.js';
 
 const librarySettings = { idle: 2000, interval: 2000, count: 3 };
 const NODE_DELAY_MS = 1000;
@@ -38,7 +38,7 @@ describeNetwork('scenario 6: Node\'s socket.setKeepAlive resets interval and cou
       await server.write(info.server.id, `last words ${id}`);
       await client.received(id, `last words ${id}`, 5000, from);
     }
-    await sleep(100);
+    await capture.until((packets) => settled(packets, kept.client) && settled(packets, reset.client), "the client's ACKs of the last words");
     await lab.vanish(serverIf);
 
     const keptWindow = detectionWindow(librarySettings.idle, librarySettings.interval, librarySettings.count);
@@ -48,7 +48,6 @@ describeNetwork('scenario 6: Node\'s socket.setKeepAlive resets interval and cou
       client.waitFor(failed('library-only'), (keptWindow.latest + 5) * 1000, 'library-only to time out'),
       client.waitFor(failed('node-reset'), (resetWindow.latest + 5) * 1000, 'node-reset to time out'),
     ]);
-    await sleep(300);
     const packets = await capture.stop();
 
     const report = (info: typeof kept, failure: typeof keptFailure) => {

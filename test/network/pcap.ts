@@ -167,6 +167,29 @@ export function isKeepAliveProbe(packet: Packet, sender: SenderState): boolean {
 }
 
 /** Walks one connection (local <-> remote) through the capture, tracking local's snd_nxt and the peer's highest ack. */
+/**
+ * Whether the capture shows `socket`'s connection at rest: each end has
+ * acknowledged on the wire every byte of data the capture saw the other send
+ * (and it saw some). A peer may then vanish without cutting an ACK off.
+ */
+export function settled(packets: Packet[], socket: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number }): boolean {
+  const trace = traceSocket(packets, socket);
+  const dataEnd = (list: Packet[]): number | undefined =>
+    list.filter((p) => p.payload > 0).reduce<number | undefined>((end, p) => {
+      const next = (p.seq + p.payload) >>> 0;
+      return end === undefined || seqAfter(next, end) ? next : end;
+    }, undefined);
+  const ackedUpTo = (list: Packet[]): number | undefined =>
+    list.filter((p) => p.flags & TCP_ACK).reduce<number | undefined>((most, p) => (most === undefined || seqAfter(p.ack, most) ? p.ack : most), undefined);
+  const covered = (end: number | undefined, acks: Packet[]): boolean => {
+    if (end === undefined) return true;
+    const acked = ackedUpTo(acks);
+    return acked !== undefined && !seqBefore(acked, end);
+  };
+  const [sentEnd, receivedEnd] = [dataEnd(trace.sent), dataEnd(trace.received)];
+  return (sentEnd !== undefined || receivedEnd !== undefined) && covered(sentEnd, trace.received) && covered(receivedEnd, trace.sent);
+}
+
 /** traceConnection for a socket as an endpoint reports it (its local and remote address and port). */
 export function traceSocket(
   packets: Packet[],

@@ -11,7 +11,7 @@
 import { expect, it } from 'vitest';
 import { join } from 'node:path';
 import { program } from './client-kinds.js';
-import { describeNetwork, sleep, useLab, type Endpoint } from './harness.js';
+import { describeNetwork, useLab, waitUntil, type Endpoint } from './harness.js';
 
 const REGISTER = join(__dirname, '..', '..', 'dist', 'register.js');
 const LINE = /^tcp-keepalive: lost .*$/gm;
@@ -44,12 +44,12 @@ describeNetwork('scenario 13: the report from unmodified programs', () => {
       env: { TCP_KEEPALIVE_REPORT: '1', FETCH_AFTER_MS: '2000', FETCH_TIMEOUT_MS: '30000' },
     });
     const connected = await sending.waitFor((e) => e.event === 'connected', 10_000, 'the first fetch');
-    await sleep(300);
     await lab.vanish(serverIf);
 
     await waiting.waitFor((e) => e.event === 'failed', 10_000, 'the waiting request to fail');
     await sending.waitFor((e) => e.event === 'failed' || e.event === 'answered', 20_000, 'the request sent after the vanish to end');
-    await sleep(200);
+    // The report lines come on stderr, a pipe of their own.
+    await waitUntil(() => linesOf(waiting).length > 0 && linesOf(sending).length > 0, 'report line from each program');
     const [waitingLines, sendingLines] = [linesOf(waiting), linesOf(sending)];
     console.log(`[scenario 13] with KEEPIDLE=2 KEEPINTVL=1 KEEPCNT=2:\n  ${waitingLines.join('\n  ')}`);
     console.log(`[scenario 13] the report alone (undici's own ${JSON.stringify(connected.keepAlive)}):\n  ${sendingLines.join('\n  ')}`);

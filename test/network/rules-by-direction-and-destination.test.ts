@@ -13,7 +13,7 @@ import { expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { keepAliveFor } from '../../lib/index.js';
-import { describeNetwork, openConnection, sleep, useLab, wallClock } from './harness.js';
+import { describeNetwork, openConnection, sleep, useLab, waitUntil, wallClock } from './harness.js';
 
 const ROOT = join(__dirname, '..', '..');
 const REGISTER = join(ROOT, 'dist', 'register.js');
@@ -93,8 +93,9 @@ describeNetwork('scenario 15: rules by direction and destination in an unmodifie
       readAfter = (await remote.request<{ bytesRead: number }>('state', { id: 'client' })).bytesRead;
     }
     await app.request('stopFlood', { id: accepted.server.id });
-    await sleep(200); // the report line reaches stderr
-    const reports = app.errorOutput.trim().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const reportLines = () => app.errorOutput.split('\n').filter((line) => line.startsWith('{'));
+    await waitUntil(() => reportLines().length > 0, 'report line for the database connection'); // stderr is a pipe of its own
+    const reports = reportLines().map((line) => JSON.parse(line) as Record<string, unknown>);
 
     console.log(
       `[scenario 15] rules "${RULES}": accepted ${JSON.stringify(byLocalPort(7015)?.keepAlive)}, :5432 ${JSON.stringify(byRemotePort(5432)?.keepAlive)}, ` +

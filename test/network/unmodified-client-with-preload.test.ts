@@ -4,7 +4,7 @@
 // without the preload, connected to the same server, is still waiting.
 import { expect, it } from 'vitest';
 import { join } from 'node:path';
-import { describeNetwork, detectionWindow, openConnection, sleep, traceSocket, useLab } from './harness.js';
+import { describeNetwork, detectionWindow, openConnection, traceSocket, useLab, settled } from './harness.js';
 
 const REGISTER = join(__dirname, '..', '..', 'dist', 'register.js');
 const settings = { idle: 2000, interval: 1000, count: 2 };
@@ -36,12 +36,11 @@ describeNetwork('scenario 7: an unmodified client under the preload detects a de
     await server.write(without.server.id, 'last words');
     await preloaded.received('with', 'last words', 5000, from[0]);
     await plain.received('without', 'last words', 5000, from[1]);
-    await sleep(100);
+    await capture.until((packets) => settled(packets, withPreload.client) && settled(packets, without.client), "both clients' ACKs of the last words");
     const vanishedAt = await lab.vanish(serverIf);
 
     const window = detectionWindow(settings.idle, settings.interval, settings.count);
     const failure = await preloaded.waitFor((e) => (e.event === 'error' || e.event === 'close') && e.id === 'with', (window.latest + 5) * 1000, 'the preloaded client to notice');
-    await sleep(300);
     const trace = traceSocket(await capture.stop(), withPreload.client);
     const observed = failure.t - trace.lastReceived!.time;
     const plainState = await plain.state('without');

@@ -10,7 +10,7 @@
 // by keepalive alone.
 import { expect, it } from 'vitest';
 import { detectionTime, keepAliveFor } from '../../lib/index.js';
-import { describeNetwork, offsets, openConnection, sleep, traceSocket, useLab, wallClock } from './harness.js';
+import { describeNetwork, offsets, openConnection, sleep, traceSocket, useLab, wallClock, settled } from './harness.js';
 
 const BUDGET_MS = 8_000;
 // Waking the Node process after the kernel's abort, on a busy CI machine.
@@ -69,22 +69,23 @@ describeNetwork('scenario 14: the user timeout cuts off a stalled reader; keepal
     }
     await server.request('stopFlood', { id: kept.server.id });
     const keptError = server.errorOf(kept.server.id);
+    // What it had in flight is gone before the capture starts: the server's end has closed too (the client's reset).
+    const keptClosed = server.waitFor((e) => e.event === 'close' && e.id === kept.server.id, 5000, 'the server end of the destroyed reader to close');
     await client.request('destroy', { id: 'paused-no-user-timeout' });
-    await sleep(300); // what it had in flight drains before the capture starts
+    await keptClosed;
 
     // A dead peer on an idle connection without a user timeout: keepalive alone.
     const capture = await lab.capture(serverIf);
     const from = client.events.length;
     await server.write(idle.server.id, 'last words');
     await client.received('idle', 'last words', 5000, from);
-    await sleep(100); // the client's ACK goes out before it vanishes
+    await capture.until((packets) => settled(packets, idle.server), "the client's ACK of the last words"); // on the wire before it vanishes
     const vanishedAt = await lab.vanish(clientIf);
     const idleFailure = await server.waitFor(
       (e) => (e.event === 'error' || e.event === 'close') && e.id === idle.server.id,
       BUDGET_MS + 5000,
       'the vanished idle client to be reported',
     );
-    await sleep(300);
     const trace = traceSocket(await capture.stop(), idle.server);
     const lastReceived = trace.lastReceived!.time;
     const idleObserved = idleFailure.t - lastReceived;
