@@ -3,7 +3,8 @@
 // and text with the TCP table read from /proc instead of sock_diag) beside
 // `ss -tanpoi` listing the whole machine, on the same target in one run, at
 // 1,000 / 5,000 / as many sockets as one process may hold
-// (test/fixtures/many-sockets.cjs, its soft fd limit raised to the hard one).
+// (test/fixtures/many-sockets.cjs, its soft fd limit raised to the hard one),
+// and at the largest size a target that is not Node (many-sockets.py).
 // Each round runs every command once, the starting one rotating; a figure is
 // the median over rounds of wall time (around the whole process) and of peak
 // RSS (GNU time's %M; "n/a" without /usr/bin/time). Output goes to a file, the
@@ -25,6 +26,9 @@ import { median } from './common/stats.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(root, 'dist', 'cli.js');
 const TARGET = join(root, 'test', 'fixtures', 'many-sockets.cjs');
+// The same at the largest size in a program that is not Node (python3), where installed.
+const PYTHON_TARGET = join(root, 'test', 'fixtures', 'many-sockets.py');
+const python = spawnSync('python3', ['--version'], { stdio: 'ignore' }).status === 0;
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
 const json = argv.includes('--json');
@@ -42,9 +46,10 @@ if (process.platform !== 'linux') {
 }
 const ss = spawnSync('ss', ['-V'], { stdio: 'ignore' }).status === 0;
 
-/** The target: started with its soft fd limit raised to the hard one; resolves once all its sockets are connected. */
-async function startTarget(size) {
-  const child = spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', process.execPath, TARGET, size], {
+/** The target (Node, or python3): started with its soft fd limit raised to the hard one; resolves once all its sockets are connected. */
+async function startTarget(size, runtime = 'node') {
+  const program = runtime === 'node' ? [process.execPath, TARGET] : ['python3', PYTHON_TARGET];
+  const child = spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', ...program, size], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, HOLD_MAX_MS: String(30 * 60_000) },
   });
@@ -129,8 +134,12 @@ const results = { rounds: ROUNDS, rssFrom: TIME ? 'GNU time %M' : null, ss, size
 try {
   if (!ss) log('inspect: ss (iproute2) not installed; compared with nothing');
   if (!TIME) log('inspect: /usr/bin/time not installed; peak RSS not measured');
-  for (const size of SIZES) {
-    const target = await startTarget(size);
+  // Every size against the Node target, then the largest against python3.
+  const runs = SIZES.map((size) => ({ size, runtime: 'node' }));
+  if (python) runs.push({ size: SIZES[SIZES.length - 1], runtime: 'python3' });
+  else log('inspect: python3 not installed; no target that is not Node');
+  for (const { size, runtime } of runs) {
+    const target = await startTarget(size, runtime);
     try {
       const pid = target.child.pid;
       const list = commands(pid);
@@ -154,10 +163,10 @@ try {
       });
       const ssRow = rows.find((r) => r.label === 'ss -tanpoi');
       for (const row of rows) row.timeVsSs = ssRow ? row.ms / ssRow.ms : null;
-      const entry = { sockets: target.info.sockets, fdLimit: target.info.limit, commands: rows };
-      if (size === SIZES[SIZES.length - 1]) entry.eventLoopDelay = await delayPhases(target, pid);
+      const entry = { runtime, sockets: target.info.sockets, fdLimit: target.info.limit, commands: rows };
+      if (runtime === 'node' && size === SIZES[SIZES.length - 1]) entry.eventLoopDelay = await delayPhases(target, pid);
       results.sizes.push(entry);
-      log(`\ninspect: a target holding ${entry.sockets} TCP sockets (fd limit ${entry.fdLimit}), median of ${ROUNDS} rounds`);
+      log(`\ninspect: a ${runtime === 'node' ? 'Node' : 'python3'} target holding ${entry.sockets} TCP sockets (fd limit ${entry.fdLimit}), median of ${ROUNDS} rounds`);
       log(`  ${'command'.padEnd(28)} ${'wall ms'.padStart(8)} ${'vs ss'.padStart(6)} ${'RSS MiB'.padStart(8)} ${'max'.padStart(6)} ${'output'.padStart(9)}`);
       for (const row of rows) {
         log(

@@ -40,4 +40,5 @@ export type {
   ConnectionLostOptions,
   LossCause,
   LossCount,
+  LossPattern,
 } from './index.js';

@@ -36,4 +36,5 @@ export {
   type ConnectionLostOptions,
   type LossCause,
   type LossCount,
+  type LossPattern,
 } from './kernel-view/connection-lost.js';

@@ -1,12 +1,15 @@
 // Watching for lost connections: which sockets this library configured, and
-// the one hook that sees a connection end with an error while its fd is
-// still open (lib/kernel-view/connection-lost.ts decides what to say).
+// the one hook that sees a connection end while its fd is still open, with an
+// error or after the peer's close (lib/kernel-view/connection-lost.ts decides
+// what to say).
 //
 // Nothing is paid while nothing subscribes to the channel: the set paths
-// check `hasSubscribers` (one property read) and the hook is installed only
+// check `hasSubscribers` (one property read) and the hooks are installed only
 // once something subscribes and a socket is configured, or a subscriber asks
-// to watch every socket. Installed, it costs a socket that ends normally one
-// check (no error, nothing to do).
+// to watch every socket. Installed, they cost a socket that ends normally two
+// checks: at end() whether the peer had closed first (if not, a WeakSet
+// entry: this side closed first), and at _destroy whether there was an error
+// or the peer's close.
 import diagnostics from 'node:diagnostics_channel';
 import { Server, Socket } from 'node:net';
 import { replaceSocketMethod } from './socket-prototype.js';
@@ -16,8 +19,12 @@ import { innermostSocket } from './target.js';
 export const CONNECTION_LOST = 'tcp-keepalive:connection-lost';
 export const connectionLostChannel = diagnostics.channel(CONNECTION_LOST);
 
-/** What a lost connection is handed to: the socket Node is destroying, and its error. */
-export type LossReporter = (socket: Socket, error: Error) => void;
+/**
+ * What a lost connection is handed to: the socket Node is destroying, its
+ * error (null where it had none), and whether the peer closed it first (its
+ * FIN read before this side ended: the readable side ended, this side had not).
+ */
+export type LossReporter = (socket: Socket, error: Error | null, peerClosedFirst: boolean) => void;
 
 // Sockets and listeners configured while something subscribed, by the
 // innermost socket of each (a TLSSocket over a net.Socket is one connection).
@@ -25,6 +32,11 @@ const configured = new WeakSet<object>();
 let reporter: LossReporter | undefined;
 type Destroy = (this: Socket, error: Error | null, callback: (error?: Error | null) => void) => void;
 let originalDestroy: Destroy | undefined;
+type End = (this: Socket, ...args: unknown[]) => Socket;
+let originalEnd: End | undefined;
+// Sockets this side ended while the peer had not (end() before the peer's FIN was read).
+const endedHere = new WeakSet<object>();
+type Readable = { _readableState?: { ended?: boolean } };
 
 /** The set paths call this after a set while the channel has subscribers. */
 export function noteConfigured(target: Socket | Server): void {
@@ -49,16 +61,27 @@ export function setLossReporter(report: LossReporter): void {
 
 /**
  * Wraps net.Socket.prototype._destroy once, where Node closes the fd: the
- * reporter runs first, while the kernel still holds the connection's state.
- * False where it cannot be wrapped (a frozen net.Socket.prototype).
+ * reporter runs first, while the kernel still holds the connection's state;
+ * and net.Socket.prototype.end, to tell who closed first. False where they
+ * cannot be wrapped (a frozen net.Socket.prototype).
  */
 export function installDestroyHook(): boolean {
   originalDestroy ??= replaceSocketMethod('_destroy', watchedDestroy);
+  originalEnd ??= replaceSocketMethod('end', watchedEnd);
   return originalDestroy !== undefined;
 }
 
+function watchedEnd(this: Socket, ...args: unknown[]): Socket {
+  // Node's own end() after the peer's FIN (allowHalfOpen off) finds the readable side ended.
+  if ((this as Readable)._readableState?.ended !== true) endedHere.add(this);
+  return originalEnd!.apply(this, args);
+}
+
 function watchedDestroy(this: Socket, error: Error | null, callback: (error?: Error | null) => void): void {
-  // A socket that ends normally: this one check.
-  if (error != null && reporter !== undefined) reporter(this, error);
+  if (reporter !== undefined) {
+    // A socket that ends normally: these checks.
+    const peerClosedFirst = (this as Readable)._readableState?.ended === true && !endedHere.has(this);
+    if (error != null || peerClosedFirst) reporter(this, error, peerClosedFirst);
+  }
   originalDestroy!.call(this, error, callback);
 }

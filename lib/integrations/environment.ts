@@ -71,8 +71,15 @@ export const VARIABLE_NAMES: readonly string[] = [
   RULES,
 ];
 
-/** How the preload reports lost connections: a sentence, or one JSON object per line. */
-export type ReportFormat = 'text' | 'json';
+/**
+ * How the preload reports lost connections (TCP_KEEPALIVE_REPORT, a
+ * comma-separated list): lines on stderr, a sentence or one JSON object each
+ * (`on`/`1`, `json`), and through the program's own OpenTelemetry (`otel`).
+ */
+export interface ReportSettings {
+  lines: 'text' | 'json' | null;
+  otel: boolean;
+}
 
 /**
  * What the environment asks for: keepalive (nothing, "leave sockets alone",
@@ -81,7 +88,7 @@ export type ReportFormat = 'text' | 'json';
  */
 interface EnvironmentSettings {
   keepAlive: { kind: 'unset' } | { kind: 'off' } | { kind: 'on'; policy: Policy };
-  report: ReportFormat | null;
+  report: ReportSettings | null;
 }
 
 /** A bad variable, with the one line the preload prints before it exits. */
@@ -149,15 +156,42 @@ export function readEnvironment(env: NodeJS.ProcessEnv, parts: EnvironmentParts 
   return { keepAlive: { kind: 'on', policy: singlePolicy(values) }, report };
 }
 
-// TCP_KEEPALIVE_REPORT: on (1, true) for a sentence per lost connection, json for an object.
-function reportFormat(env: NodeJS.ProcessEnv, onOff: (name: string, value: string) => boolean): ReportFormat | null {
+// TCP_KEEPALIVE_REPORT: a comma-separated list of on (1, true) for a sentence
+// per lost connection, json for an object, otel for OpenTelemetry; or off.
+function reportFormat(env: NodeJS.ProcessEnv, onOff: (name: string, value: string) => boolean): ReportSettings | null {
   if (!present(env[REPORT])) return null;
-  if (env[REPORT].trim().toLowerCase() === 'json') return 'json';
-  try {
-    return onOff(REPORT, env[REPORT]) ? 'text' : null;
-  } catch {
-    throw new EnvironmentError(`${REPORT}=${quoted(env[REPORT])} is not valid: use on, json or off`);
+  const raw = env[REPORT];
+  const words = raw.split(',').map((word) => word.trim().toLowerCase());
+  const refuse = (why: string): never => {
+    throw new EnvironmentError(`${REPORT}=${quoted(raw)} is not valid: ${why} (a list of on, json and otel, or off)`);
+  };
+  const settings: ReportSettings = { lines: null, otel: false };
+  let off = false;
+  for (const word of words) {
+    if (word === 'otel') {
+      if (settings.otel) refuse('otel is named twice');
+      settings.otel = true;
+    } else if (word === 'json' || word === '') {
+      if (word === '') refuse('an empty word');
+      if (settings.lines !== null) refuse(`${settings.lines === 'json' ? 'json' : 'on'} and json both ask for lines: name one`);
+      settings.lines = 'json';
+    } else {
+      let on: boolean;
+      try {
+        on = onOff(REPORT, word);
+      } catch {
+        return refuse(`'${truncate(word)}' is not a word it knows`);
+      }
+      if (!on) off = true;
+      else if (settings.lines !== null) refuse(`${settings.lines === 'json' ? 'json' : 'on'} and ${word} both ask for lines: name one`);
+      else settings.lines = 'text';
+    }
   }
+  if (off) {
+    if (words.length > 1) refuse('off beside another word');
+    return null;
+  }
+  return settings;
 }
 
 // TCP_KEEPALIVE_DETECT_WITHIN (+ NAT_IDLE, PROBES): the schedule keepAliveFor

@@ -23,7 +23,7 @@ import type { PreloadRule } from './rules.js';
 
 // For lib/register.ts, which loads this file only when the environment names a variable.
 export { EnvironmentError, readEnvironment } from './environment.js';
-import type { ReportFormat } from './environment.js';
+import type { ReportSettings } from './environment.js';
 
 export type { PreloadRule, RuleMatch } from './rules.js';
 
@@ -49,12 +49,13 @@ let sockets: Sockets | undefined;
 const load = (): Sockets => (sockets ??= require('./preload-sockets.js') as Sockets);
 
 /**
- * TCP_KEEPALIVE_REPORT: a line on stderr per lost connection. Its file (and
- * with it the addon) loads only when the variable asks for it.
+ * TCP_KEEPALIVE_REPORT: a line on stderr per lost connection and the pattern
+ * per destination at exit, and/or OpenTelemetry metrics. Its file (and with
+ * it the addon) loads only when the variable asks for it.
  */
-export function startReport(format: ReportFormat): void {
+export function startReport(settings: ReportSettings): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('./report.js') as typeof import('./report.js')).startReport(format, (socket) => sockets?.ruleOf(socket));
+  (require('./report.js') as typeof import('./report.js')).startReport(settings, (socket) => sockets?.ruleOf(socket));
 }
 
 /** configure(): the options sockets get from now on (sticky unless they say not); `null` stops configuring new sockets. */

@@ -1,10 +1,28 @@
 // Why a connection was lost: every connection this library configured (or,
 // where the program asks, every TCP connection) that the kernel ends with an
-// error is published once on the diagnostics channel
-// `tcp-keepalive:connection-lost`, with the cause by the kernel's own rules
-// and what TCP_INFO said at that moment. The moment is Node destroying the
-// socket, before it closes the fd (lib/core/watch.ts): afterwards the kernel
-// has nothing to say.
+// error, or that the peer closes on its own while it is idle, is published
+// once on the diagnostics channel `tcp-keepalive:connection-lost`, with the
+// cause by the kernel's own rules and what TCP_INFO said at that moment. The
+// moment is Node destroying the socket, before it closes the fd
+// (lib/core/watch.ts): afterwards the kernel has nothing to say.
+//
+// Who ended it first ('closed-by-peer'): a database, proxy or load balancer
+// closing idle pooled connections itself, told apart by what the connection
+// did before (tcpi_last_data_recv and tcpi_last_data_sent, ms since data last
+// moved each way):
+// - the peer's FIN came first (this side's readable end closed before this
+//   side ended), or a reset in CLOSE_WAIT (EPIPE: the FIN was there first),
+//   after at least IDLE_CLOSE_MS with no data either way: an idle close. A
+//   close right after an exchange (HTTP `Connection: close`) is no loss.
+// - the same, but this side sent data in the last IDLE_CLOSE_MS, after such
+//   a silence: its request crossed the peer's close (`raced`: the reuse race
+//   of a pool; undici's "other side closed", Node's "socket hang up", or a
+//   reset).
+// - a reset (ECONNRESET) with no data sent since this side last received
+//   any, and no keepalive probe unanswered, after IDLE_CLOSE_MS of silence:
+//   the peer reset it unprompted (MariaDB's wait_timeout does). A reset in
+//   reply to data this side sent, or to a probe, stays 'reset': a path or a
+//   peer that forgot the connection.
 //
 // The cause, from net/ipv4/tcp_timer.c and the state TCP_INFO shows then:
 // - ECONNRESET, EPIPE: a reset from the peer, or from something on the path
@@ -19,14 +37,18 @@
 //   went unanswered ('keepalive'). (Zero-window probes to a peer that stopped
 //   reading count there too: without a user timeout they end after
 //   tcp_retries2, as 'retransmissions'.)
+import diagnostics from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { invalidArgType, invalidArgValue } from '../core/errors.js';
-import { readSnapshot, type KeepAliveState, type Snapshot } from '../core/native.js';
+import { readSnapshot, type KeepAliveState, type Snapshot, type TcpInfo } from '../core/native.js';
 import { connectionLostChannel, installDestroyHook, setLossReporter, wasConfigured } from '../core/watch.js';
 import { detectionTime } from './detection-time.js';
 
-/** What ended a connection, by the kernel's rules. */
-export type LossCause = 'keepalive' | 'user-timeout' | 'retransmissions' | 'reset';
+/** What ended a connection, by the kernel's rules; 'closed-by-peer': the peer ended it on its own while it was idle. */
+export type LossCause = 'keepalive' | 'user-timeout' | 'retransmissions' | 'reset' | 'closed-by-peer';
+
+/** At least this long without data either way before a peer's close counts as an idle close (not the end of an exchange). */
+export const IDLE_CLOSE_MS = 1000;
 
 /** One lost connection, as published on `tcp-keepalive:connection-lost`. Times in milliseconds. */
 export interface ConnectionLost {
@@ -36,11 +58,22 @@ export interface ConnectionLost {
   remotePort: number | undefined;
   localAddress: string | undefined;
   localPort: number | undefined;
-  /** Node's error, as the socket's 'error' event carries it. */
-  error: Error;
+  /** Node's error, as the socket's 'error' event carries it; null for a peer's idle close that raised none. */
+  error: Error | null;
   cause: LossCause;
-  /** Since data was last received from the peer (tcpi_last_data_recv). */
+  /**
+   * Since data was last received from the peer (tcpi_last_data_recv); for
+   * 'closed-by-peer', how long the connection was idle before the peer
+   * closed it (nothing moved either way; for a race, until this side's
+   * request): the peer's idle timeout as seen from here.
+   */
   silentFor: number;
+  /** 'closed-by-peer' only: this side's data crossed the peer's close (a request written into a connection the peer had just closed). */
+  raced: boolean;
+  /** Whether the program opened the connection (a client, a pool, a driver) or accepted it (a server). */
+  direction: 'opened' | 'accepted';
+  /** The client that opened it, where it is known: undici (fetch) or Node's http.Agent. */
+  openedBy: 'undici' | 'http.Agent' | undefined;
   /** Keepalive (or zero-window) probes unanswered when it ended (tcpi_probes). */
   probes: number;
   /** Timeouts of the oldest unacknowledged segment when it ended (tcpi_retransmits); > 0: data was in flight. */
@@ -59,7 +92,12 @@ export interface ConnectionLost {
 
 /** What onConnectionLost takes besides the listener. */
 export interface ConnectionLostOptions {
-  /** Every TCP connection of the process, not only those this library configured. Default false. */
+  /**
+   * Every TCP connection of the process, not only those this library
+   * configured, and among the peers' idle closes also those of accepted
+   * connections (a client closing its idle connection to this server).
+   * Default false.
+   */
   every?: boolean | undefined;
 }
 
@@ -73,6 +111,9 @@ let watchingEvery = 0;
 // One report per connection, by its innermost libuv handle (a TLSSocket and
 // the net.Socket under it share one; a reconnect gets a new one).
 const reported = new WeakSet<object>();
+// Sockets undici connected (its public channel says so), while something listens.
+const undiciSockets = new WeakSet<object>();
+const noteUndici = (message: unknown): void => void undiciSockets.add((message as { socket: object }).socket);
 
 setLossReporter(report);
 
@@ -91,18 +132,23 @@ export function onConnectionLost(listener: (lost: ConnectionLost) => void, optio
   if (!installDestroyHook()) throw watchUnavailable();
   // The channel carries every reported connection (another subscriber may
   // have asked for every socket): this listener gets what it asked for.
+  // Without `every`, a peer's idle close of an accepted connection (a client
+  // closing its idle connection to this server) is not a loss either.
   const subscriber = every
     ? (message: unknown): void => listener(message as ConnectionLost)
     : (message: unknown): void => {
-        if ((message as ConnectionLost).configured) listener(message as ConnectionLost);
+        const lost = message as ConnectionLost;
+        if (lost.configured && !(lost.cause === 'closed-by-peer' && lost.direction === 'accepted')) listener(lost);
       };
   connectionLostChannel.subscribe(subscriber);
+  diagnostics.subscribe('undici:client:connected', noteUndici); // once: a Set of subscribers
   if (every) watchingEvery++;
   let subscribed = true;
   return () => {
     if (!subscribed) return;
     subscribed = false;
     connectionLostChannel.unsubscribe(subscriber);
+    if (!connectionLostChannel.hasSubscribers) diagnostics.unsubscribe('undici:client:connected', noteUndici);
     if (every) watchingEvery--;
   };
 }
@@ -137,31 +183,93 @@ export interface LossCount {
   count: number;
 }
 
+/** Lost connections of one destination and cause, with the silence before each end (ms). */
+export interface LossPattern extends LossCount {
+  /** How many of them were races (a request crossing the peer's close). */
+  raced: number;
+  silence: { min: number; median: number; max: number };
+}
+
+// The silences kept per destination and cause for the median: a uniform
+// sample of at most this many (min and max are exact).
+const SILENCE_SAMPLES = 1024;
+
+interface Tally {
+  cause: LossCause;
+  destination: string;
+  count: number;
+  raced: number;
+  min: number;
+  max: number;
+  silences: number[];
+}
+
+/** Lost connections tallied by destination and cause, with the silence before each end (countConnectionsLost, the preload's report). */
+export class LossTally {
+  private tallies = new Map<string, Tally>();
+
+  add(lost: ConnectionLost): void {
+    const destination = `${lost.remoteAddress ?? '?'}:${lost.remotePort ?? '?'}`;
+    const key = `${lost.cause} ${destination}`;
+    let tally = this.tallies.get(key);
+    if (tally === undefined) this.tallies.set(key, (tally = { cause: lost.cause, destination, count: 0, raced: 0, min: Infinity, max: -Infinity, silences: [] }));
+    tally.count++;
+    if (lost.raced) tally.raced++;
+    tally.min = Math.min(tally.min, lost.silentFor);
+    tally.max = Math.max(tally.max, lost.silentFor);
+    // Reservoir sampling: every silence so far equally likely to be kept.
+    if (tally.silences.length < SILENCE_SAMPLES) tally.silences.push(lost.silentFor);
+    else {
+      const slot = Math.floor(Math.random() * tally.count);
+      if (slot < SILENCE_SAMPLES) tally.silences[slot] = lost.silentFor;
+    }
+  }
+
+  counts(): LossCount[] {
+    return [...this.tallies.values()].map(({ cause, destination, count }) => ({ cause, destination, count }));
+  }
+
+  /** Most frequent first. */
+  summary(): LossPattern[] {
+    return [...this.tallies.values()]
+      .map(({ cause, destination, count, raced, min, max, silences }) => ({ cause, destination, count, raced, silence: { min, median: median(silences), max } }))
+      .sort((a, b) => b.count - a.count || a.destination.localeCompare(b.destination));
+  }
+}
+
 /**
  * Counts lost connections by cause and destination from now on (as
  * onConnectionLost sees them), for an exporter that reads counts when it
- * scrapes. `stop()` unsubscribes; the counts stay readable.
+ * scrapes; `summary()` gives the pattern per destination: "10.0.0.5:3306
+ * closes idle connections after 28 800 s (12 times)". `stop()` unsubscribes;
+ * what was counted stays readable.
  */
-export function countConnectionsLost(options?: ConnectionLostOptions): { counts(): LossCount[]; stop(): void } {
-  const counts = new Map<string, LossCount>();
-  const stop = onConnectionLost((lost) => {
-    const destination = `${lost.remoteAddress ?? '?'}:${lost.remotePort ?? '?'}`;
-    const key = `${lost.cause} ${destination}`;
-    const entry = counts.get(key);
-    if (entry === undefined) counts.set(key, { cause: lost.cause, destination, count: 1 });
-    else entry.count++;
-  }, options);
-  return { counts: () => [...counts.values()].map((entry) => ({ ...entry })), stop };
+export function countConnectionsLost(options?: ConnectionLostOptions): { counts(): LossCount[]; summary(): LossPattern[]; stop(): void } {
+  const tally = new LossTally();
+  const stop = onConnectionLost((lost) => tally.add(lost), options);
+  return { counts: () => tally.counts(), summary: () => tally.summary(), stop };
 }
 
-// Runs inside Node's destroy of every watched socket that ends with an
-// error: it must never throw, and costs nothing unless something listens.
-function report(socket: Socket, error: Error): void {
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+// Runs inside Node's destroy of every watched socket that ends with an error
+// or after the peer's close: it must never throw, and costs nothing unless
+// something listens.
+function report(socket: Socket, error: Error | null, peerClosedFirst: boolean): void {
   if (!connectionLostChannel.hasSubscribers) return;
-  const { code, errno, syscall } = error as NodeJS.ErrnoException;
-  if (typeof errno !== 'number' || code === undefined || (!RESET_CODES.has(code) && !TIMEOUT_CODES.has(code))) return;
-  // A refused or timed-out connect was never a connection.
-  if (syscall === undefined || !DATA_SYSCALLS.has(syscall)) return;
+  // The kernel's error on an established connection, if that is what it is.
+  let code: string | undefined;
+  if (error !== null) {
+    const { code: errorCode, errno, syscall } = error as NodeJS.ErrnoException;
+    const kernels = typeof errno === 'number' && errorCode !== undefined && (RESET_CODES.has(errorCode) || TIMEOUT_CODES.has(errorCode));
+    // A refused or timed-out connect was never a connection.
+    if (kernels && syscall !== undefined && DATA_SYSCALLS.has(syscall)) code = errorCode;
+  }
+  if (code === undefined && !peerClosedFirst) return;
   const configured = wasConfigured(socket);
   if (!configured && watchingEvery === 0) return;
   const handle = innermostHandle(socket);
@@ -175,7 +283,8 @@ function report(socket: Socket, error: Error): void {
     return; // not a TCP socket (a pipe), or gone
   }
   try {
-    connectionLostChannel.publish(describe(socket, error, code, snapshot, configured));
+    const lost = describe(socket, error, code, peerClosedFirst, snapshot, configured);
+    if (lost !== null) connectionLostChannel.publish(lost);
   } catch (failure) {
     // Describing it failed (a subscriber's throw is Node's to report): never into Node's destroy.
     process.emitWarning(`tcp-keepalive: a lost connection could not be reported: ${(failure as Error).message}`, { code: 'TCP_KEEPALIVE_CONNECTION_LOST' });
@@ -190,18 +299,46 @@ function innermostHandle(socket: Socket): { fd?: number; _parent?: unknown } | u
   return handle;
 }
 
-function describe(socket: Socket, error: Error, code: string, snapshot: Snapshot, configured: boolean): ConnectionLost {
+/** The cause, whether this side's data raced the peer's close, and the silence that goes with them; null: no loss (a close right after an exchange). */
+export function classifyEnd(
+  code: string | undefined,
+  peerClosedFirst: boolean,
+  tcpInfo: Pick<TcpInfo, 'lastDataReceived' | 'lastDataSent' | 'probes' | 'retransmits'>,
+  settings: Pick<KeepAliveState, 'enabled' | 'userTimeout'>,
+): { cause: LossCause; raced: boolean; silentFor: number } | null {
+  const { lastDataReceived, lastDataSent } = tcpInfo;
+  // This side sent data after it last received any.
+  const sentSince = lastDataSent < lastDataReceived;
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    const inFlight = tcpInfo.retransmits > 0;
+    let cause: LossCause = 'retransmissions';
+    if (settings.userTimeout > 0) cause = 'user-timeout';
+    else if (!inFlight && tcpInfo.probes > 0 && settings.enabled) cause = 'keepalive';
+    return { cause, raced: false, silentFor: lastDataReceived };
+  }
+  // The peer's FIN came first (EPIPE: a reset met in CLOSE_WAIT, after the FIN).
+  if (peerClosedFirst || code === 'EPIPE') {
+    // Data sent just now, after a silence: it crossed the close.
+    const silenceBeforeIt = lastDataReceived - lastDataSent;
+    if (sentSince && lastDataSent < IDLE_CLOSE_MS && silenceBeforeIt >= IDLE_CLOSE_MS) return { cause: 'closed-by-peer', raced: true, silentFor: silenceBeforeIt };
+    const idle = Math.min(lastDataReceived, lastDataSent);
+    if (idle >= IDLE_CLOSE_MS) return { cause: 'closed-by-peer', raced: false, silentFor: idle };
+    return code === undefined ? null : { cause: 'reset', raced: false, silentFor: lastDataReceived };
+  }
+  // A reset nothing of this side's prompted: no data since, no probe unanswered.
+  if (!sentSince && tcpInfo.probes === 0 && lastDataReceived >= IDLE_CLOSE_MS) return { cause: 'closed-by-peer', raced: false, silentFor: lastDataReceived };
+  return { cause: 'reset', raced: false, silentFor: lastDataReceived };
+}
+
+function describe(socket: Socket, error: Error | null, code: string | undefined, peerClosedFirst: boolean, snapshot: Snapshot, configured: boolean): ConnectionLost | null {
   const { keepAlive: settings, tcpInfo, local, remote } = snapshot;
-  const inFlight = tcpInfo.retransmits > 0;
-  let cause: LossCause;
-  if (RESET_CODES.has(code)) cause = 'reset';
-  else if (settings.userTimeout > 0) cause = 'user-timeout';
-  else if (!inFlight && tcpInfo.probes > 0 && settings.enabled) cause = 'keepalive';
-  else cause = 'retransmissions';
+  const end = classifyEnd(code, peerClosedFirst, tcpInfo, settings);
+  if (end === null) return null;
+  const { cause } = end;
   let expectedWithin: number | null = null;
-  if (cause !== 'reset') {
+  if (cause !== 'reset' && cause !== 'closed-by-peer') {
     const expected = detectionTime(settings);
-    expectedWithin = inFlight || cause === 'retransmissions' ? expected.dataInFlightWorst : expected.idleWorst;
+    expectedWithin = tcpInfo.retransmits > 0 || cause === 'retransmissions' ? expected.dataInFlightWorst : expected.idleWorst;
   }
   return {
     socket,
@@ -211,11 +348,23 @@ function describe(socket: Socket, error: Error, code: string, snapshot: Snapshot
     localPort: local?.port,
     error,
     cause,
-    silentFor: tcpInfo.lastDataReceived,
+    silentFor: end.silentFor,
+    raced: end.raced,
+    direction: acceptedSocket(socket) ? 'accepted' : 'opened',
+    openedBy: undiciSockets.has(socket) ? 'undici' : socket.listenerCount('agentRemove') > 0 ? 'http.Agent' : undefined,
     probes: tcpInfo.probes,
     retransmits: tcpInfo.retransmits,
     settings,
     expectedWithin,
     configured,
   };
+}
+
+// A server's socket: Node sets `server` (and `_server`) on what a listener accepted.
+function acceptedSocket(socket: Socket): boolean {
+  for (let current: unknown = socket; current != null; current = (current as { _parent?: unknown })._parent) {
+    const { server, _server } = current as { server?: unknown; _server?: unknown };
+    if (server != null || _server != null) return true;
+  }
+  return false;
 }

@@ -51,15 +51,24 @@ describe('the plain variables', () => {
     expect(readEnvironment({ KEEPALIVE: 'off', KEEPIDLE: '30' })).toEqual({ keepAlive: { kind: 'off' }, report: null });
   });
 
-  it('TCP_KEEPALIVE_REPORT: on (1, true) for sentences, json for objects, off; alone it leaves keepalive unset', () => {
-    for (const on of ['1', 'on', 'true', ' ON ']) expect(readEnvironment({ TCP_KEEPALIVE_REPORT: on })).toEqual({ keepAlive: { kind: 'unset' }, report: 'text' });
-    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: 'json', KEEPIDLE: '30' })).toMatchObject({ keepAlive: { kind: 'on' }, report: 'json' });
+  it('TCP_KEEPALIVE_REPORT, a list: on (1, true) for sentences, json for objects, otel for OpenTelemetry, or off; alone it leaves keepalive unset', () => {
+    const text = { lines: 'text', otel: false };
+    for (const on of ['1', 'on', 'true', ' ON ']) expect(readEnvironment({ TCP_KEEPALIVE_REPORT: on })).toEqual({ keepAlive: { kind: 'unset' }, report: text });
+    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: 'json', KEEPIDLE: '30' })).toMatchObject({ keepAlive: { kind: 'on' }, report: { lines: 'json', otel: false } });
     expect(readEnvironment({ TCP_KEEPALIVE_REPORT: 'off' })).toEqual({ keepAlive: { kind: 'unset' }, report: null });
-    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: '1', KEEPALIVE: 'off' })).toEqual({ keepAlive: { kind: 'off' }, report: 'text' });
+    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: '1', KEEPALIVE: 'off' })).toEqual({ keepAlive: { kind: 'off' }, report: text });
+    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: 'otel' })).toMatchObject({ report: { lines: null, otel: true } });
+    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: 'otel,json' })).toMatchObject({ report: { lines: 'json', otel: true } });
+    expect(readEnvironment({ TCP_KEEPALIVE_REPORT: ' on , OTEL ' })).toMatchObject({ report: { lines: 'text', otel: true } });
   });
 
   it.each([
-    [{ TCP_KEEPALIVE_REPORT: 'yes please' }, /^TCP_KEEPALIVE_REPORT="yes please" is not valid: use on, json or off$/],
+    [{ TCP_KEEPALIVE_REPORT: 'yes please' }, /^TCP_KEEPALIVE_REPORT="yes please" is not valid: 'yes please' is not a word it knows \(a list of on, json and otel, or off\)$/],
+    [{ TCP_KEEPALIVE_REPORT: 'otel,prometheus' }, /^TCP_KEEPALIVE_REPORT="otel,prometheus" is not valid: 'prometheus' is not a word it knows/],
+    [{ TCP_KEEPALIVE_REPORT: 'otel,otel' }, /is not valid: otel is named twice/],
+    [{ TCP_KEEPALIVE_REPORT: 'off,otel' }, /is not valid: off beside another word/],
+    [{ TCP_KEEPALIVE_REPORT: 'json,on' }, /is not valid: json and on both ask for lines: name one/],
+    [{ TCP_KEEPALIVE_REPORT: 'otel,' }, /is not valid: an empty word/],
     [{ KEEPIDLE: '0' }, /^KEEPIDLE="0" is not valid: it must be an integer from 1 to 32767 \(seconds\)$/],
     [{ KEEPCNT: '128' }, /^KEEPCNT="128" is not valid: it must be an integer from 1 to 127 \(probes\)$/],
     [{ TCP_KEEPALIVE_INTERVAL: '10s' }, /^TCP_KEEPALIVE_INTERVAL="10s" is not valid/],

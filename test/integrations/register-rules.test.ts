@@ -74,7 +74,11 @@ describe('TCP_KEEPALIVE_RULES in an unmodified program', () => {
     child.stdin!.end();
     await once(child, 'exit');
     const reports = stderr.trim().split('\n').map((text) => JSON.parse(text) as Record<string, unknown>);
-    expect(reports).toEqual([expect.objectContaining({ remoteAddress: '127.0.0.4', remotePort: result.ports.four, cause: 'reset', rule: 'default' })]);
+    // The line for the connection, then the pattern by destination at exit.
+    expect(reports).toEqual([
+      expect.objectContaining({ remoteAddress: '127.0.0.4', remotePort: result.ports.four, cause: 'reset', rule: 'default' }),
+      { summary: [expect.objectContaining({ cause: 'reset', destination: `127.0.0.4:${result.ports.four}`, count: 1 })] },
+    ]);
   });
 
   it('a bad rule stops the program at start-up with exit 9 and one line naming the rule', async () => {

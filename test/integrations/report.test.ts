@@ -12,7 +12,7 @@ import { explain, run } from '../helpers/run.js';
 
 const REGISTER = join(__dirname, '..', '..', 'dist', 'register.js');
 
-function lost(fields: Partial<ConnectionLost> & { code: string }): ConnectionLost {
+function lost(fields: Partial<ConnectionLost> & { code: string | null }): ConnectionLost {
   const { code, ...rest } = fields;
   return {
     socket: new net.Socket(),
@@ -20,9 +20,12 @@ function lost(fields: Partial<ConnectionLost> & { code: string }): ConnectionLos
     remotePort: 5432,
     localAddress: '10.0.0.9',
     localPort: 41234,
-    error: Object.assign(new Error(`read ${code}`), { code, errno: -1, syscall: 'read' }),
+    error: code === null ? null : Object.assign(new Error(`read ${code}`), { code, errno: -1, syscall: 'read' }),
     cause: 'keepalive',
     silentFor: 61_300,
+    raced: false,
+    direction: 'opened',
+    openedBy: undefined,
     probes: 4,
     retransmits: 0,
     settings: { enabled: true, idle: 30_000, interval: 10_000, count: 4, userTimeout: 0 },
@@ -57,7 +60,23 @@ describe('the report lines', () => {
     [
       'a reset after a long silence, IPv6',
       lost({ code: 'ECONNRESET', cause: 'reset', probes: 0, silentFor: 362_000, remoteAddress: '2001:db8::5', localAddress: '2001:db8::9', settings: { enabled: false, idle: 7_200_000, interval: 75_000, count: 9, userTimeout: 0 }, expectedWithin: null }),
-      'tcp-keepalive: lost [2001:db8::5]:5432 (from [2001:db8::9]:41234): reset (ECONNRESET) after 362 s of silence (settings keepalive off); something on the path may forget idle flows before keepalive speaks: keepAliveFor({ natIdle })',
+      'tcp-keepalive: lost [2001:db8::5]:5432 (from [2001:db8::9]:41234): reset (ECONNRESET) after 362 s of silence (settings keepalive off); something on the path may forget idle flows before keepalive speaks: ' +
+        'keep them alive under 362 s with keepAliveFor({ natIdle: 362000 }) or nat-idle=362s in a rule for this destination (tcp-keepalive explain --detect-within <budget> --nat-idle 362s shows the values)',
+    ],
+    [
+      "a peer's idle close (FIN), a pg pool",
+      lost({ code: null, cause: 'closed-by-peer', probes: 0, silentFor: 10_020, expectedWithin: null }),
+      "tcp-keepalive: lost 10.0.0.5:5432 (from 10.0.0.9:41234): closed by the peer after 10 s idle (settings 30/10/4); close pooled connections before they are 10 s idle (pg Pool's idleTimeoutMillis): keepalive cannot prevent a peer's own idle timeout",
+    ],
+    [
+      "a peer's unprompted reset, mysql2",
+      lost({ code: 'ECONNRESET', cause: 'closed-by-peer', probes: 0, silentFor: 2_004, remotePort: 3306, settings: { enabled: false, idle: 7_200_000, interval: 75_000, count: 9, userTimeout: 0 }, expectedWithin: null }),
+      "tcp-keepalive: lost 10.0.0.5:3306 (from 10.0.0.9:41234): reset by the peer, unprompted, after 2 s idle (settings keepalive off); close pooled connections before they are 2 s idle (mysql2 pool's idleTimeout): keepalive cannot prevent a peer's own idle timeout",
+    ],
+    [
+      'a request that raced the close, undici',
+      lost({ code: null, error: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }), cause: 'closed-by-peer', raced: true, openedBy: 'undici', probes: 0, silentFor: 4_000, remotePort: 8080, settings: { enabled: true, idle: 60_000, interval: 1_000, count: 10, userTimeout: 0 }, expectedWithin: null }),
+      "tcp-keepalive: lost 10.0.0.5:8080 (from 10.0.0.9:41234): the peer closed it after 4 s idle as a request was sent: the request raced the close (UND_ERR_SOCKET) (settings 60/1/10); close pooled connections before they are 4 s idle (undici's keepAliveTimeout): keepalive cannot prevent a peer's own idle timeout",
     ],
     [
       'a reset soon after data: no hint',
@@ -99,13 +118,15 @@ const RESETS = (count: number) => `
   });`;
 
 describe('the preload reports', () => {
-  it('TCP_KEEPALIVE_REPORT=1 alone: one line per lost connection on stderr, and no socket changed', async () => {
+  it('TCP_KEEPALIVE_REPORT=1 alone: one line per lost connection on stderr, the pattern by destination at exit, and no socket changed', async () => {
     const result = await run(process.execPath, ['--require', REGISTER, '-e', RESETS(3)], { cwd: __dirname, env: { ...process.env, TCP_KEEPALIVE_REPORT: '1' }, timeoutMs: 20_000 });
     expect(result.code, explain(result)).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([false, false, false]); // keepalive left as Node made it
     const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(3);
-    for (const line of lines) expect(line).toMatch(/^tcp-keepalive: lost 127\.0\.0\.1:\d+ \(from 127\.0\.0\.1:\d+\): reset \(ECONNRESET\) after [\d.]+ s of silence \(settings keepalive off\)$/);
+    expect(lines).toHaveLength(5);
+    for (const line of lines.slice(0, 3)) expect(line).toMatch(/^tcp-keepalive: lost 127\.0\.0\.1:\d+ \(from 127\.0\.0\.1:\d+\): reset \(ECONNRESET\) after [\d.]+ s of silence \(settings keepalive off\)$/);
+    expect(lines[3]).toBe('tcp-keepalive: connections lost, by destination:');
+    expect(lines[4]).toMatch(/^ {2}127\.0\.0\.1:\d+ reset after [\d.]+ s( \([\d.]+ s to [\d.]+ s\))? of silence \(3 times\)$/);
   });
 
   it('=json with keepalive variables: one object per line, the settings the preload applied, configured', async () => {
@@ -113,7 +134,8 @@ describe('the preload reports', () => {
     const result = await run(process.execPath, ['--require', REGISTER, '-e', RESETS(2)], { cwd: __dirname, env, timeoutMs: 20_000 });
     expect(result.code, explain(result)).toBe(0);
     const lines = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
+    expect(lines.pop()).toMatchObject({ summary: [{ cause: 'reset', destination: expect.stringMatching(/^127\.0\.0\.1:\d+$/), count: 2, raced: 0 }] });
     for (const line of lines) {
       expect(line).toMatchObject({ cause: 'reset', error: 'ECONNRESET', configured: true, remoteAddress: '127.0.0.1', settings: { enabled: true, idle: 37_000, interval: 7_000, count: 4 } });
       expect(line).not.toHaveProperty('socket');

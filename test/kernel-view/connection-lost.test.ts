@@ -13,8 +13,9 @@ import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { countConnectionsLost, getKeepAlive, getTcpInfo, onConnectionLost, setKeepAlive, type ConnectionLost } from '../../lib/index.js';
+import { IDLE_CLOSE_MS, classifyEnd } from '../../lib/kernel-view/connection-lost.js';
 import { explain, run } from '../helpers/run.js';
-import { connectedPair, listen, portOf, track, LOOPBACK } from '../helpers/sockets.js';
+import { connectedPair, listen, portOf, roundTrip, track, LOOPBACK } from '../helpers/sockets.js';
 
 const key = readFileSync(join(__dirname, '..', 'fixtures', 'key.pem'));
 const cert = readFileSync(join(__dirname, '..', 'fixtures', 'cert.pem'));
@@ -92,6 +93,159 @@ describe('a connection reset by its peer', () => {
     expect(seen).toHaveLength(1);
     expect(['ECONNRESET', 'EPIPE']).toContain((seen[0].error as NodeJS.ErrnoException).code);
     expect(seen[0]).toMatchObject({ cause: 'reset', error });
+  });
+});
+
+/** Waits (polling the kernel, at most 10 s) until neither end of `socket` has moved data for `ms`. */
+async function idleFor(socket: net.Socket, ms: number): Promise<void> {
+  const quiet = () => {
+    const info = getTcpInfo(socket);
+    return info.lastDataReceived >= ms && info.lastDataSent >= ms;
+  };
+  for (const deadline = Date.now() + 10_000; !quiet() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(quiet()).toBe(true);
+}
+
+const IDLE_MS = IDLE_CLOSE_MS + 100;
+
+describe('a peer that closes an idle connection itself (closed-by-peer)', () => {
+  it('with a FIN: reported once, with the silence before it and no error; this side closing first says nothing', async () => {
+    const seen = collect();
+    const { client, peer } = await connectedPair();
+    setKeepAlive(client, SETTINGS);
+    await roundTrip(client, peer);
+    await roundTrip(peer, client);
+    await idleFor(client, IDLE_MS);
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    peer.end(); // the peer's idle timer: a FIN, nothing else
+    await closed;
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ socket: client, cause: 'closed-by-peer', raced: false, error: null, direction: 'opened', configured: true, expectedWithin: null });
+    expect(seen[0].silentFor).toBeGreaterThanOrEqual(IDLE_MS);
+    expect(seen[0].silentFor).toBeLessThan(IDLE_MS + 5_000);
+    // This side closing its idle connection first is how clients live.
+    const own = await connectedPair();
+    setKeepAlive(own.client, SETTINGS);
+    await roundTrip(own.peer, own.client);
+    await idleFor(own.client, IDLE_MS);
+    own.client.end();
+    await once(own.client, 'close');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('with a reset nothing prompted: closed-by-peer with the error; a reset in reply to data after the silence stays a reset', async () => {
+    const seen = collect();
+    const { client, peer } = await connectedPair();
+    setKeepAlive(client, SETTINGS);
+    await roundTrip(peer, client);
+    await idleFor(client, IDLE_MS);
+    const error = await resetFrom(peer, client);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ cause: 'closed-by-peer', raced: false, error, direction: 'opened' });
+    expect((error as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    expect(seen[0].silentFor).toBeGreaterThanOrEqual(IDLE_MS);
+    // This side speaks after the silence and the reset answers it: the path (or the peer) forgot the connection.
+    const second = await connectedPair();
+    setKeepAlive(second.client, SETTINGS);
+    await roundTrip(second.peer, second.client);
+    await idleFor(second.client, IDLE_MS);
+    second.peer.once('data', () => second.peer.resetAndDestroy());
+    const failed = new Promise<Error>((resolve) => second.client.once('error', resolve));
+    second.client.write('after the silence');
+    await failed;
+    await once(second.client, 'close');
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toMatchObject({ cause: 'reset', raced: false });
+  });
+
+  it("a request written into a connection the peer had just closed: closed-by-peer, raced, with the peer's idle time", async () => {
+    const seen = collect();
+    const { client, peer } = await connectedPair();
+    setKeepAlive(client, SETTINGS);
+    await roundTrip(peer, client);
+    await idleFor(client, IDLE_MS);
+    client.on('error', () => undefined);
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    peer.destroy(); // the peer's idle close: a FIN, and its socket gone
+    // Before this side's event loop hears of the FIN (it is not given a turn), the request goes out.
+    for (const deadline = Date.now() + 5000; getTcpInfo(client).state !== 'CLOSE_WAIT' && Date.now() < deadline; );
+    client.write('GET / HTTP/1.1\r\n\r\n');
+    await closed;
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ socket: client, cause: 'closed-by-peer', raced: true });
+    expect(seen[0].silentFor).toBeGreaterThanOrEqual(IDLE_MS);
+  });
+
+  it('a close right after an exchange (Connection: close) is no loss; an accepted connection its client closes idle is reported only with every', async () => {
+    const seen = collect();
+    const every = collect({ every: true });
+    const { client, peer } = await connectedPair();
+    setKeepAlive(client, SETTINGS);
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    client.resume();
+    peer.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nok');
+    await closed;
+    // The accepting side: a configured listener, a client that closes its idle connection.
+    const server = await listen();
+    setKeepAlive(server, SETTINGS);
+    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+    const visitor = track(net.connect(portOf(server), LOOPBACK[4]));
+    await once(visitor, 'connect');
+    const [socket] = await accepted;
+    await roundTrip(visitor, socket);
+    await idleFor(socket, IDLE_MS);
+    const gone = new Promise((resolve) => socket.once('close', resolve));
+    visitor.end();
+    await gone;
+    expect(seen).toEqual([]);
+    expect(every).toHaveLength(1);
+    expect(every[0]).toMatchObject({ socket, cause: 'closed-by-peer', direction: 'accepted', configured: true });
+  });
+
+  it('countConnectionsLost().summary(): per destination and cause, the count, the races and the silence before the end', async () => {
+    const counter = countConnectionsLost();
+    onTestFinished(counter.stop);
+    const server = await listen();
+    const peers: net.Socket[] = [];
+    server.on('connection', (socket) => peers.push(socket));
+    for (let i = 0; i < 2; i++) {
+      const client = track(net.connect(portOf(server), LOOPBACK[4]));
+      await once(client, 'connect');
+      setKeepAlive(client, SETTINGS);
+      while (peers.length <= i) await new Promise((resolve) => setTimeout(resolve, 5));
+      await roundTrip(peers[i], client);
+      await idleFor(client, IDLE_MS);
+      const closed = new Promise((resolve) => client.once('close', resolve));
+      peers[i].end();
+      await closed;
+    }
+    const [pattern] = counter.summary();
+    expect(counter.summary()).toHaveLength(1);
+    expect(pattern).toMatchObject({ cause: 'closed-by-peer', destination: `127.0.0.1:${portOf(server)}`, count: 2, raced: 0 });
+    expect(pattern.silence.min).toBeGreaterThanOrEqual(IDLE_MS);
+    expect(pattern.silence.min).toBeLessThanOrEqual(pattern.silence.median);
+    expect(pattern.silence.median).toBeLessThanOrEqual(pattern.silence.max);
+    expect(counter.counts()).toEqual([{ cause: 'closed-by-peer', destination: `127.0.0.1:${portOf(server)}`, count: 2 }]);
+  });
+});
+
+describe('classifyEnd: who ended it, from what the connection did before (TCP_INFO)', () => {
+  const info = (lastDataReceived: number, lastDataSent: number, probes = 0, retransmits = 0) => ({ lastDataReceived, lastDataSent, probes, retransmits });
+  const ON = { enabled: true, userTimeout: 0 };
+  it.each([
+    ['a FIN after 30 s with nothing moving', undefined, true, info(30_000, 30_010), { cause: 'closed-by-peer', raced: false, silentFor: 30_000 }],
+    ['a FIN after this side sent last (the peer counts from there)', undefined, true, info(40_000, 30_000), { cause: 'closed-by-peer', raced: false, silentFor: 30_000 }],
+    ['a FIN right after the answer (Connection: close)', undefined, true, info(3, 5), null],
+    ['a FIN that crossed a request sent after 30 s', undefined, true, info(30_002, 2), { cause: 'closed-by-peer', raced: true, silentFor: 30_000 }],
+    ['EPIPE: a reset met after the FIN, in reply to a request', 'EPIPE', false, info(60_001, 1), { cause: 'closed-by-peer', raced: true, silentFor: 60_000 }],
+    ['a reset nothing prompted, after 2 s', 'ECONNRESET', false, info(2_004, 2_010), { cause: 'closed-by-peer', raced: false, silentFor: 2_004 }],
+    ['a reset in reply to data sent after the silence', 'ECONNRESET', false, info(4_000, 1), { cause: 'reset', raced: false, silentFor: 4_000 }],
+    ['a reset in reply to a keepalive probe (a NAT that forgot)', 'ECONNRESET', false, info(400_000, 400_000, 1), { cause: 'reset', raced: false, silentFor: 400_000 }],
+    ['a reset right after an exchange', 'ECONNRESET', false, info(20, 25), { cause: 'reset', raced: false, silentFor: 20 }],
+    ['keepalive gave up', 'ETIMEDOUT', false, info(5_000, 9_000, 3), { cause: 'keepalive', raced: false, silentFor: 5_000 }],
+    ['retransmissions gave up', 'ETIMEDOUT', false, info(900_000, 890_000, 0, 15), { cause: 'retransmissions', raced: false, silentFor: 900_000 }],
+  ] as const)('%s', (_what, code, peerClosedFirst, tcpInfo, expected) => {
+    expect(classifyEnd(code, peerClosedFirst, tcpInfo, ON)).toEqual(expected);
   });
 });
 

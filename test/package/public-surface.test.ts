@@ -44,6 +44,7 @@ const TYPES = [
   'KeepAliveSystemError',
   'LossCause',
   'LossCount',
+  'LossPattern',
   'OptionSupport',
   'SocketEndpoint',
   'SocketTimer',
