@@ -582,6 +582,17 @@ export class Endpoint {
     return this.waitFor((e) => e.event === 'data' && e.id === id && String(e.text).includes(text), timeoutMs, `"${text}" on ${id}`, from);
   }
 
+  /** Asks the endpoint to exit as a program does (its 'exit' handlers run) and waits until it has, its output read. */
+  async exit(timeoutMs = 5000): Promise<void> {
+    const closed = new Promise<boolean>((resolve) => {
+      if (this.child.exitCode !== null && this.child.stdout!.readableEnded) return resolve(true);
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.child.once('close', () => (clearTimeout(timer), resolve(true)));
+    });
+    this.child.stdin!.write(`${JSON.stringify({ cmd: 'exit' })}\n`);
+    if (!(await closed)) throw this.failure(`did not exit within ${timeoutMs} ms`);
+  }
+
   /** The 'error' event of connection `id`, if any so far. */
   errorOf(id: string): EndpointEvent | undefined {
     return this.find((e) => e.event === 'error' && e.id === id);
