@@ -61,7 +61,9 @@ kernel.yama.ptrace_scope is 0. Rows are written as they are read: a process with
 --json             one JSON document: {"pid", "sockets": [one object per line]}, or the
                    summary; if the process exits part way, it ends with "error"
 --normal-priority  keep this command's CPU priority (by default it runs as SCHED_IDLE,
-                   so the process inspected never waits for a CPU behind it)`,
+                   so the process inspected never waits for a CPU behind it; when every
+                   CPU is busy it shows its progress on a terminal after 1 s, and moves
+                   back to its own priority after waiting 2 s for a CPU, saying so)`,
 };
 
 export class UsageError extends Error {}
