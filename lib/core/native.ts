@@ -265,6 +265,18 @@ export function readTcpInfo(fd: number): TcpInfo {
 }
 
 /**
+ * Whether the peer's FIN has reached the socket behind fd and this side has
+ * not closed (tcpi_state CLOSE_WAIT): the peer closed first, whatever Node
+ * has read so far. One getsockopt(TCP_INFO); false where it cannot be read.
+ */
+export function peerFinPending(fd: number): boolean {
+  slots[FD] = fd;
+  if (slots.length === 0 || infoSlots.length === 0) return false;
+  addon.info();
+  return slots[RESULT] === 0 && stateNames[infoSlots[F.state]] === 'CLOSE_WAIT';
+}
+
+/**
  * One fd of another process, read from outside: a socket's inode, options
  * and TCP_INFO; or what it turned out to be (not a socket, or a socket whose
  * inode was not asked for); or the step that failed, as the error's syscall.

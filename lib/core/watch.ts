@@ -6,12 +6,16 @@
 // Nothing is paid while nothing subscribes to the channel: the set paths
 // check `hasSubscribers` (one property read) and the hooks are installed only
 // once something subscribes and a socket is configured, or a subscriber asks
-// to watch every socket. Installed, they cost a socket that ends normally two
-// checks: at end() whether the peer had closed first (if not, a WeakSet
-// entry: this side closed first), and at _destroy whether there was an error
-// or the peer's close.
+// to watch every socket. Installed, they cost a socket that ends normally a
+// few checks: at end() (or at a destroy with no end() and no error) whether
+// the peer had closed first, from Node's state or, where Node has not read
+// the peer's FIN yet, the kernel's (one getsockopt: a client that hangs up
+// on a server's goodbye message, as pg does on PgBouncer's, reads it before
+// the FIN), kept in a WeakSet; and at _destroy whether there was an error or
+// the peer's close.
 import diagnostics from 'node:diagnostics_channel';
 import { Server, Socket } from 'node:net';
+import { peerFinPending } from './native.js';
 import { replaceSocketMethod } from './socket-prototype.js';
 import { innermostSocket } from './target.js';
 
@@ -34,9 +38,17 @@ type Destroy = (this: Socket, error: Error | null, callback: (error?: Error | nu
 let originalDestroy: Destroy | undefined;
 type End = (this: Socket, ...args: unknown[]) => Socket;
 let originalEnd: End | undefined;
-// Sockets this side ended while the peer had not (end() before the peer's FIN was read).
+// Sockets this side ended first, and those it ended after the peer's FIN had
+// reached the kernel though Node had not read it yet.
 const endedHere = new WeakSet<object>();
-type Readable = { _readableState?: { ended?: boolean } };
+const endedAfterPeer = new WeakSet<object>();
+type Readable = { _readableState?: { ended?: boolean }; _handle?: { fd?: number } | null };
+
+// The kernel's word, for a socket Node has not seen end: has the peer's FIN arrived?
+function peerClosedUnread(socket: Socket): boolean {
+  const fd = (socket as Readable)._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 && peerFinPending(fd);
+}
 
 /** The set paths call this after a set while the channel has subscribers. */
 export function noteConfigured(target: Socket | Server): void {
@@ -73,14 +85,19 @@ export function installDestroyHook(): boolean {
 
 function watchedEnd(this: Socket, ...args: unknown[]): Socket {
   // Node's own end() after the peer's FIN (allowHalfOpen off) finds the readable side ended.
-  if ((this as Readable)._readableState?.ended !== true) endedHere.add(this);
+  if ((this as Readable)._readableState?.ended !== true && !endedHere.has(this) && !endedAfterPeer.has(this)) {
+    (peerClosedUnread(this) ? endedAfterPeer : endedHere).add(this);
+  }
   return originalEnd!.apply(this, args);
 }
 
 function watchedDestroy(this: Socket, error: Error | null, callback: (error?: Error | null) => void): void {
   if (reporter !== undefined) {
     // A socket that ends normally: these checks.
-    const peerClosedFirst = (this as Readable)._readableState?.ended === true && !endedHere.has(this);
+    let peerClosedFirst = endedAfterPeer.has(this);
+    if (!peerClosedFirst && !endedHere.has(this)) {
+      peerClosedFirst = (this as Readable)._readableState?.ended === true || (error == null && peerClosedUnread(this));
+    }
     if (error != null || peerClosedFirst) reporter(this, error, peerClosedFirst);
   }
   originalDestroy!.call(this, error, callback);

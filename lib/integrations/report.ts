@@ -66,9 +66,9 @@ export function reportSentence(lost: ConnectionLost, rule?: string): string {
     case 'closed-by-peer':
       why = lost.raced
         ? `the peer closed it after ${seconds(lost.silentFor)} idle as a request was sent: the request raced the close (${errorName(lost.error) ?? 'no error'})`
-        : lost.error === null
-          ? `closed by the peer after ${seconds(lost.silentFor)} idle`
-          : `reset by the peer, unprompted, after ${seconds(lost.silentFor)} idle${codeUnless(lost, 'ECONNRESET')}`;
+        : (lost.error as NodeJS.ErrnoException | null)?.code === 'ECONNRESET'
+          ? `reset by the peer, unprompted, after ${seconds(lost.silentFor)} idle`
+          : `closed by the peer after ${seconds(lost.silentFor)} idle${lost.error === null ? '' : ` (${errorName(lost.error)})`}`;
       break;
     default:
       why = `reset${codeUnless(lost, '')} after ${silence}`;

@@ -12,8 +12,10 @@
 // moved each way):
 // - the peer's FIN came first (this side's readable end closed before this
 //   side ended), or a reset in CLOSE_WAIT (EPIPE: the FIN was there first),
-//   after at least IDLE_CLOSE_MS with no data either way: an idle close. A
-//   close right after an exchange (HTTP `Connection: close`) is no loss.
+//   with this side silent for at least IDLE_CLOSE_MS: an idle close (its
+//   silence: since data last moved either way, or since this side last spoke
+//   where the peer said goodbye first, as PgBouncer and PostgreSQL do). A
+//   close right after this side spoke (HTTP `Connection: close`) is no loss.
 // - the same, but this side sent data in the last IDLE_CLOSE_MS, after such
 //   a silence: its request crossed the peer's close (`raced`: the reuse race
 //   of a pool; undici's "other side closed", Node's "socket hang up", or a
@@ -321,8 +323,11 @@ export function classifyEnd(
     // Data sent just now, after a silence: it crossed the close.
     const silenceBeforeIt = lastDataReceived - lastDataSent;
     if (sentSince && lastDataSent < IDLE_CLOSE_MS && silenceBeforeIt >= IDLE_CLOSE_MS) return { cause: 'closed-by-peer', raced: true, silentFor: silenceBeforeIt };
-    const idle = Math.min(lastDataReceived, lastDataSent);
-    if (idle >= IDLE_CLOSE_MS) return { cause: 'closed-by-peer', raced: false, silentFor: idle };
+    // This side quiet that long: the close was the peer's own, whatever it said
+    // last (PgBouncer and PostgreSQL send a goodbye message before their FIN).
+    if (lastDataSent >= IDLE_CLOSE_MS) {
+      return { cause: 'closed-by-peer', raced: false, silentFor: lastDataReceived >= IDLE_CLOSE_MS ? Math.min(lastDataReceived, lastDataSent) : lastDataSent };
+    }
     return code === undefined ? null : { cause: 'reset', raced: false, silentFor: lastDataReceived };
   }
   // A reset nothing of this side's prompted: no data since, no probe unanswered.

@@ -162,8 +162,8 @@ export function compatServersUnavailableReason(): string | null {
 
 const asRoot = process.getuid?.() === 0;
 
-/** MariaDB on a scratch data directory, loopback only, no grant tables (every client is root). */
-export async function startMariaDB(options: { manual?: boolean } = {}): Promise<RestartableServer> {
+/** MariaDB on a scratch data directory, loopback only, no grant tables (every client is root); `waitTimeout`: its wait_timeout, s. */
+export async function startMariaDB(options: { manual?: boolean; waitTimeout?: number } = {}): Promise<RestartableServer> {
   const host = '127.0.0.1';
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tcp-keepalive-mariadb-'));
@@ -175,7 +175,8 @@ export async function startMariaDB(options: { manual?: boolean } = {}): Promise<
     timeout: 60_000,
   });
   if (init.status !== 0) throw new Error(`mariadb-install-db failed: ${init.stderr}`);
-  const command = ['mariadbd', '--no-defaults', `--datadir=${data}`, ...user, `--port=${port}`, `--bind-address=${host}`, `--socket=${join(dir, 'sock')}`, '--skip-name-resolve', '--skip-grant-tables', '--skip-log-bin'];
+  const waitTimeout = options.waitTimeout === undefined ? [] : [`--wait-timeout=${options.waitTimeout}`];
+  const command = ['mariadbd', '--no-defaults', `--datadir=${data}`, ...user, `--port=${port}`, `--bind-address=${host}`, `--socket=${join(dir, 'sock')}`, '--skip-name-resolve', '--skip-grant-tables', '--skip-log-bin', ...waitTimeout];
   return serve(command, { host, port, ns: undefined, dir, startMs: 30_000, manual: options.manual });
 }
 
@@ -223,4 +224,71 @@ export async function startNats(options: { manual?: boolean } = {}): Promise<Res
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tcp-keepalive-nats-'));
   return serve(['nats-server', '-a', host, '-p', String(port)], { host, port, ns: undefined, dir, startMs: 15_000, manual: options.manual });
+}
+
+/** What the proxies below need; null when both are there. */
+export function proxiesUnavailableReason(): string | null {
+  const missing = [
+    ['haproxy', '/usr/sbin/haproxy', 'haproxy'],
+    ['pgbouncer', '/usr/sbin/pgbouncer', 'pgbouncer'],
+  ].filter(([, path]) => !existsSync(path));
+  return missing.length === 0 ? serversUnavailableReason() : `not installed: ${missing.map(([name, , pkg]) => `${name} (apt-get install ${pkg})`).join(', ')}`;
+}
+
+/** HAProxy in HTTP mode on loopback in front of `backendPort`, closing client connections idle for `keepAliveTimeoutS` (timeout http-keep-alive). */
+export async function startHaproxy(backendPort: number, keepAliveTimeoutS: number): Promise<RestartableServer> {
+  const host = '127.0.0.1';
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'tcp-keepalive-haproxy-'));
+  const config = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    config,
+    [
+      'global',
+      '  maxconn 256',
+      'defaults',
+      '  mode http',
+      '  timeout connect 5s',
+      '  timeout client 60s',
+      '  timeout server 60s',
+      `  timeout http-keep-alive ${keepAliveTimeoutS}s`,
+      'frontend front',
+      `  bind ${host}:${port}`,
+      '  default_backend back',
+      'backend back',
+      `  server only ${host}:${backendPort}`,
+      '',
+    ].join('\n'),
+  );
+  // -db: in the foreground, not as a daemon.
+  return serve(['haproxy', '-db', '-f', config], { host, port, ns: undefined, dir, startMs: 15_000 });
+}
+
+/** PgBouncer on loopback in front of PostgreSQL at `pgPort` (trust), closing client connections idle for `clientIdleTimeoutS`. */
+export async function startPgBouncer(pgPort: number, clientIdleTimeoutS: number): Promise<RestartableServer> {
+  const host = '127.0.0.1';
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'tcp-keepalive-pgbouncer-'));
+  writeFileSync(join(dir, 'userlist.txt'), '"postgres" ""\n');
+  writeFileSync(
+    join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `postgres = host=${host} port=${pgPort} dbname=postgres user=postgres`,
+      '[pgbouncer]',
+      `listen_addr = ${host}`,
+      `listen_port = ${port}`,
+      'unix_socket_dir =',
+      'auth_type = trust',
+      `auth_file = ${join(dir, 'userlist.txt')}`,
+      'pool_mode = transaction',
+      `client_idle_timeout = ${clientIdleTimeoutS}`,
+      'logfile =',
+      'pidfile =',
+      '',
+    ].join('\n'),
+  );
+  // PgBouncer will not run as root: as postgres, which must read its files.
+  if (asRoot) spawnSync('chown', ['-R', 'postgres:postgres', dir]);
+  return serve(asPostgres(['pgbouncer', join(dir, 'pgbouncer.ini')]), { host, port, ns: undefined, dir, startMs: 15_000 });
 }

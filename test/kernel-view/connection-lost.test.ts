@@ -236,6 +236,7 @@ describe('classifyEnd: who ended it, from what the connection did before (TCP_IN
     ['a FIN after 30 s with nothing moving', undefined, true, info(30_000, 30_010), { cause: 'closed-by-peer', raced: false, silentFor: 30_000 }],
     ['a FIN after this side sent last (the peer counts from there)', undefined, true, info(40_000, 30_000), { cause: 'closed-by-peer', raced: false, silentFor: 30_000 }],
     ['a FIN right after the answer (Connection: close)', undefined, true, info(3, 5), null],
+    ["a goodbye message and a FIN after 2 s of this side's silence (PgBouncer's client_idle_timeout)", undefined, true, info(1, 2_003), { cause: 'closed-by-peer', raced: false, silentFor: 2_003 }],
     ['a FIN that crossed a request sent after 30 s', undefined, true, info(30_002, 2), { cause: 'closed-by-peer', raced: true, silentFor: 30_000 }],
     ['EPIPE: a reset met after the FIN, in reply to a request', 'EPIPE', false, info(60_001, 1), { cause: 'closed-by-peer', raced: true, silentFor: 60_000 }],
     ['a reset nothing prompted, after 2 s', 'ECONNRESET', false, info(2_004, 2_010), { cause: 'closed-by-peer', raced: false, silentFor: 2_004 }],
