@@ -45,7 +45,7 @@ const HELD = '37/7/4 +21s';
 const TABLE_NODE = 26;
 const MODES = ['plain', 'preload', 'recipe'] as const;
 type Mode = (typeof MODES)[number];
-type ServerKind = 'http' | 'https-proxy' | 'postgres' | 'mariadb' | 'redis' | 'rabbitmq' | 'mosquitto' | 'nats' | 'self';
+type ServerKind = 'http' | 'https' | 'https-proxy' | 'postgres' | 'mariadb' | 'redis' | 'rabbitmq' | 'mosquitto' | 'nats' | 'self';
 
 interface Row {
   /** How the table names it; `library` is the npm package whose version is shown. */
@@ -71,6 +71,7 @@ const ROWS: Row[] = [
   { label: 'undici `request`', library: 'undici', program: 'undici-request.mjs', side: 'client', server: 'http', then: 'pooled reuse', recipe: "`dispatcher: new Agent({ connect: keepAliveConnector(values) })`" },
   { label: 'undici `fetch`', library: 'undici', program: 'undici-fetch.mjs', side: 'client', server: 'http', then: 'pooled reuse', recipe: "`dispatcher: new Agent({ connect: keepAliveConnector(values) })`" },
   { label: "Node's global `fetch`", library: 'node', program: 'node-fetch-builtin.mjs', side: 'client', server: 'http', then: 'pooled reuse', recipe: '`dispatcher: keepAliveDispatcher(values)` (undici 7)' },
+  { label: 'AWS SDK v3 `S3Client` (a local HTTPS endpoint)', library: '@aws-sdk/client-s3', program: 'aws-s3.mjs', side: 'client', server: 'https', then: 'pooled reuse', recipe: '`requestHandler: new NodeHttpHandler({ httpsAgent: keepAliveHttpsAgent(values) })`' },
   { label: 'https-proxy-agent (HTTPS through a CONNECT proxy)', library: 'https-proxy-agent', program: 'https-proxy-agent.mjs', side: 'client', server: 'https-proxy', then: 'pooled reuse of the tunnel', recipe: '`configure(values)` from `tcp-keepalive/register`' },
   { label: 'express (accepted sockets)', library: 'express', program: 'express.mjs', side: 'server', server: 'self', then: 'a second request on the connection', recipe: '`setKeepAlive(server, values)` once listening' },
   { label: 'fastify (accepted sockets)', library: 'fastify', program: 'fastify.mjs', side: 'server', server: 'self', then: 'a second request on the connection', recipe: '`setKeepAlive(fastify.server, values)` once listening' },
@@ -152,6 +153,7 @@ describe.skipIf(skip)('compatibility matrix', () => {
 
   function portOf(row: Row): number | undefined {
     if (row.server === 'http') return (httpServer.address() as net.AddressInfo).port;
+    if (row.server === 'https') return (httpsServer.address() as net.AddressInfo).port;
     if (row.server === 'https-proxy') return proxy.port;
     if (row.server === 'self') return undefined;
     return servers[row.server]!.port;
