@@ -49,6 +49,7 @@ function main(argv: string[]): number | Promise<number> {
     'no-user-timeout': { type: 'boolean' },
     rules: { type: 'string' },
     for: { type: 'string' },
+    'closed-after': { type: 'string' },
   } as const;
   const filters = {
     summary: { type: 'boolean' },

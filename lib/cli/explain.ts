@@ -12,6 +12,10 @@ export function explainCommand(values: Values, json: boolean): number {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./explain-rules.js') as typeof import('./explain-rules.js')).rulesCommand(values, json);
   }
+  if (values['closed-after'] !== undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./explain-closed-after.js') as typeof import('./explain-closed-after.js')).closedAfterCommand(values, json);
+  }
   if (values['detect-within'] !== undefined) return budgetCommand(values, json);
   for (const name of ['nat-idle', 'probes', 'no-user-timeout']) {
     if (values[name] !== undefined) throw new UsageError(`--${name} goes with --detect-within`);

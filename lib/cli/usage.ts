@@ -25,6 +25,7 @@ silent dead peer goes unnoticed with them.`,
   explain: `Usage: tcp-keepalive explain [--idle T] [--interval T] [--count N] [--user-timeout T] [--json]
        tcp-keepalive explain --detect-within T [--nat-idle T] [--probes N] [--no-user-timeout] [--json]
        tcp-keepalive explain --rules RULES [--for accepted|ADDR[:PORT]] [--json]
+       tcp-keepalive explain --closed-after T [--json]
 
 Draws when each keepalive probe goes out and when the connection is declared dead,
 after the last packet received from a peer that vanished without a word. Times are
@@ -41,7 +42,9 @@ and interval, as the kernel counts them); any option left out is the system defa
 --rules RULES      the preload's rules (TCP_KEEPALIVE_RULES' grammar), each with its values and
                    detection times; with --for and no --rules, TCP_KEEPALIVE_RULES from the environment
 --for WHO          which rule a connection gets: accepted, or the address (and port) it opens
-                   (10.0.0.5:5432, [2001:db8::1]:443)`,
+                   (10.0.0.5:5432, [2001:db8::1]:443)
+--closed-after T   a peer that closes connections idle for T itself (the report's closed-by-peer):
+                   what keepalive cannot do, and each client library's setting to close first`,
   inspect: `Usage: tcp-keepalive inspect <pid> [--summary] [--port N] [--state NAME] [--remote ADDR[:PORT]] [--json]
                             [--normal-priority]
 

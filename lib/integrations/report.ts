@@ -85,7 +85,10 @@ export function reportSentence(lost: ConnectionLost, rule?: string): string {
 function advice(lost: ConnectionLost): string {
   if (lost.cause === 'closed-by-peer') {
     const knob = knobOf(lost);
-    return `; close pooled connections before they are ${seconds(lost.silentFor)} idle${knob === undefined ? '' : ` (${knob})`}: keepalive cannot prevent a peer's own idle timeout`;
+    return (
+      `; close pooled connections before they are ${seconds(lost.silentFor)} idle${knob === undefined ? '' : ` (${knob})`}: ` +
+      `keepalive cannot prevent a peer's own idle timeout (tcp-keepalive explain --closed-after ${Math.max(2, Math.round(lost.silentFor / 1000))}s)`
+    );
   }
   // A reset after a long silence: something on the path forgot the flow
   // before keepalive spoke (or keepalive never speaks).

@@ -131,6 +131,20 @@ describe('tcp-keepalive defaults / explain', () => {
     expect(JSON.parse(units.stdout)).toMatchObject({ idle: 60_000, settings: { idle: 30_000, interval: 10_000 } });
   });
 
+  it("explain --closed-after: a peer's own idle timer, what keepalive cannot do, each pool's setting a tenth under it; --json the same", async () => {
+    const text = await cli(['explain', '--closed-after', '350s']);
+    expect(text.code, explain(text)).toBe(0);
+    expect(text.stdout).toContain('A peer that closes connections idle for 5 min 50 s itself');
+    expect(text.stdout).toContain("- Keepalive cannot prevent it: the peer's timer counts time without data");
+    expect(text.stdout).toContain('after 5 min 15 s idle, a tenth under its timer');
+    expect(text.stdout).toContain('undici, fetch: new Agent({ keepAliveTimeout: 315_000 })');
+    expect(text.stdout).toContain('pg Pool: new pg.Pool({ idleTimeoutMillis: 315_000 })');
+    expect(text.stdout).toContain('mysql2 pool: mysql.createPool({ idleTimeout: 315_000');
+    const json = JSON.parse((await cli(['explain', '--closed-after', '2s', '--json'])).stdout) as { closeIdleBefore: number; keepAliveHelps: boolean; settings: unknown[] };
+    expect(json).toMatchObject({ peerClosesAfter: 2000, closeIdleBefore: 1000, keepAliveHelps: false });
+    expect(json.settings).toHaveLength(5);
+  });
+
   it.each([
     [['explain', '--idle', '1500'], /--idle is out of range/],
     [['explain', '--count', 'many'], /--count must be a whole number, got 'many'/],
@@ -144,6 +158,8 @@ describe('tcp-keepalive defaults / explain', () => {
     [['explain', '--nat-idle', '350s'], /--nat-idle goes with --detect-within/],
     [['explain', '--idle', '30s', '--no-user-timeout'], /--no-user-timeout goes with --detect-within/],
     [['explain', '--bogus'], /Unknown option '--bogus'/],
+    [['explain', '--closed-after', '1s'], /--closed-after is out of range. It must be at least 2s/],
+    [['explain', '--closed-after', '60s', '--detect-within', '30s'], /--closed-after is about the peer's own timer: drop --detect-within/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['inspect'], /exactly one process id/],
     [['inspect', 'abc'], /'abc' is not a process id/],

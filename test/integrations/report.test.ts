@@ -66,17 +66,17 @@ describe('the report lines', () => {
     [
       "a peer's idle close (FIN), a pg pool",
       lost({ code: null, cause: 'closed-by-peer', probes: 0, silentFor: 10_020, expectedWithin: null }),
-      "tcp-keepalive: lost 10.0.0.5:5432 (from 10.0.0.9:41234): closed by the peer after 10 s idle (settings 30/10/4); close pooled connections before they are 10 s idle (pg Pool's idleTimeoutMillis): keepalive cannot prevent a peer's own idle timeout",
+      "tcp-keepalive: lost 10.0.0.5:5432 (from 10.0.0.9:41234): closed by the peer after 10 s idle (settings 30/10/4); close pooled connections before they are 10 s idle (pg Pool's idleTimeoutMillis): keepalive cannot prevent a peer's own idle timeout (tcp-keepalive explain --closed-after 10s)",
     ],
     [
       "a peer's unprompted reset, mysql2",
       lost({ code: 'ECONNRESET', cause: 'closed-by-peer', probes: 0, silentFor: 2_004, remotePort: 3306, settings: { enabled: false, idle: 7_200_000, interval: 75_000, count: 9, userTimeout: 0 }, expectedWithin: null }),
-      "tcp-keepalive: lost 10.0.0.5:3306 (from 10.0.0.9:41234): reset by the peer, unprompted, after 2 s idle (settings keepalive off); close pooled connections before they are 2 s idle (mysql2 pool's idleTimeout): keepalive cannot prevent a peer's own idle timeout",
+      "tcp-keepalive: lost 10.0.0.5:3306 (from 10.0.0.9:41234): reset by the peer, unprompted, after 2 s idle (settings keepalive off); close pooled connections before they are 2 s idle (mysql2 pool's idleTimeout): keepalive cannot prevent a peer's own idle timeout (tcp-keepalive explain --closed-after 2s)",
     ],
     [
       'a request that raced the close, undici',
       lost({ code: null, error: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }), cause: 'closed-by-peer', raced: true, openedBy: 'undici', probes: 0, silentFor: 4_000, remotePort: 8080, settings: { enabled: true, idle: 60_000, interval: 1_000, count: 10, userTimeout: 0 }, expectedWithin: null }),
-      "tcp-keepalive: lost 10.0.0.5:8080 (from 10.0.0.9:41234): the peer closed it after 4 s idle as a request was sent: the request raced the close (UND_ERR_SOCKET) (settings 60/1/10); close pooled connections before they are 4 s idle (undici's keepAliveTimeout): keepalive cannot prevent a peer's own idle timeout",
+      "tcp-keepalive: lost 10.0.0.5:8080 (from 10.0.0.9:41234): the peer closed it after 4 s idle as a request was sent: the request raced the close (UND_ERR_SOCKET) (settings 60/1/10); close pooled connections before they are 4 s idle (undici's keepAliveTimeout): keepalive cannot prevent a peer's own idle timeout (tcp-keepalive explain --closed-after 4s)",
     ],
     [
       'a reset soon after data: no hint',
