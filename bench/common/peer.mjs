@@ -8,6 +8,11 @@ import { createInterface } from 'node:readline';
 const CODE = {
   server: `const s = require('node:net').createServer((p) => p.on('error', () => {}).on('end', () => p.end())).listen(0, '127.0.0.1', () => console.log(s.address().port));`,
   'reset-server': `const s = require('node:net').createServer((p) => p.on('error', () => {}).once('data', () => p.resetAndDestroy())).listen(0, '127.0.0.1', () => console.log(s.address().port));`,
+  // Answers the first data and closes at once, as HTTP's Connection: close does.
+  'answer-close-server': `const s = require('node:net').createServer((p) => p.on('error', () => {}).once('data', () => p.end('ok'))).listen(0, '127.0.0.1', () => console.log(s.address().port));`,
+  // Holds every connection until told 'close', then ends them all (a peer's idle timer): prints 'closed'.
+  'idle-close-server': `const held = new Set(); const s = require('node:net').createServer((p) => { held.add(p); p.on('error', () => {}).on('close', () => held.delete(p)); }).listen(0, '127.0.0.1', () => console.log(s.address().port));
+    require('node:readline').createInterface({ input: process.stdin }).on('line', () => { for (const p of held) p.end(); console.log('closed'); });`,
   client: `const net = require('node:net'); let port;
     require('node:readline').createInterface({ input: process.stdin }).on('line', async (line) => {
       const [cmd, arg] = line.split(' ');

@@ -85,14 +85,14 @@ export function installDestroyHook(): boolean {
 
 function watchedEnd(this: Socket, ...args: unknown[]): Socket {
   // Node's own end() after the peer's FIN (allowHalfOpen off) finds the readable side ended.
-  if ((this as Readable)._readableState?.ended !== true && !endedHere.has(this) && !endedAfterPeer.has(this)) {
+  if (connectionLostChannel.hasSubscribers && (this as Readable)._readableState?.ended !== true && !endedHere.has(this) && !endedAfterPeer.has(this)) {
     (peerClosedUnread(this) ? endedAfterPeer : endedHere).add(this);
   }
   return originalEnd!.apply(this, args);
 }
 
 function watchedDestroy(this: Socket, error: Error | null, callback: (error?: Error | null) => void): void {
-  if (reporter !== undefined) {
+  if (reporter !== undefined && connectionLostChannel.hasSubscribers) {
     // A socket that ends normally: these checks.
     let peerClosedFirst = endedAfterPeer.has(this);
     if (!peerClosedFirst && !endedHere.has(this)) {

@@ -18,14 +18,13 @@ export function startReport(settings: ReportSettings, ruleOf: (socket: Connectio
   try {
     onConnectionLost(
       (lost) => {
-        // A client closing its idle connection to this server is how servers live.
-        if (lost.cause === 'closed-by-peer' && lost.direction === 'accepted') return;
         record?.(lost);
         if (lines === null) return;
         tally.add(lost);
         process.stderr.write(`${lines === 'json' ? reportJson(lost, ruleOf(lost.socket)) : reportSentence(lost, ruleOf(lost.socket))}\n`);
       },
-      { every: true },
+      // A client closing its idle connection to this server is how servers live.
+      { every: true, acceptedCloses: false },
     );
   } catch (error) {
     process.emitWarning(`tcp-keepalive/register: TCP_KEEPALIVE_REPORT cannot watch connections: ${(error as Error).message}`, { code: 'TCP_KEEPALIVE_PRELOAD' });

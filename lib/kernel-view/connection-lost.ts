@@ -42,7 +42,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { invalidArgType, invalidArgValue } from '../core/errors.js';
-import { readSnapshot, type KeepAliveState, type Snapshot, type TcpInfo } from '../core/native.js';
+import { readSnapshot, readTcpInfo, type KeepAliveState, type Snapshot, type TcpInfo } from '../core/native.js';
 import { connectionLostChannel, installDestroyHook, setLossReporter, wasConfigured } from '../core/watch.js';
 import { detectionTime } from './detection-time.js';
 
@@ -51,6 +51,8 @@ export type LossCause = 'keepalive' | 'user-timeout' | 'retransmissions' | 'rese
 
 /** At least this long without data either way before a peer's close counts as an idle close (not the end of an exchange). */
 export const IDLE_CLOSE_MS = 1000;
+// A peer's close without an error is classified without the settings.
+const NO_SETTINGS = { enabled: false, userTimeout: 0 };
 
 /** One lost connection, as published on `tcp-keepalive:connection-lost`. Times in milliseconds. */
 export interface ConnectionLost {
@@ -94,13 +96,13 @@ export interface ConnectionLost {
 
 /** What onConnectionLost takes besides the listener. */
 export interface ConnectionLostOptions {
-  /**
-   * Every TCP connection of the process, not only those this library
-   * configured, and among the peers' idle closes also those of accepted
-   * connections (a client closing its idle connection to this server).
-   * Default false.
-   */
+  /** Every TCP connection of the process, not only those this library configured. Default false. */
   every?: boolean | undefined;
+  /**
+   * Whether a client closing its idle connection to this server counts as
+   * 'closed-by-peer' (servers live with that). Default: as `every`.
+   */
+  acceptedCloses?: boolean | undefined;
 }
 
 // The errors a kernel raises on an established connection, on a read or a write.
@@ -108,8 +110,9 @@ const RESET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 const DATA_SYSCALLS = new Set(['read', 'write', 'writev', 'shutdown']);
 
-// Subscriptions that asked for every socket.
+// Subscriptions that asked for every socket, and for clients' closes of accepted connections.
 let watchingEvery = 0;
+let watchingAcceptedCloses = 0;
 // One report per connection, by its innermost libuv handle (a TLSSocket and
 // the net.Socket under it share one; a reconnect gets a new one).
 const reported = new WeakSet<object>();
@@ -130,21 +133,19 @@ setLossReporter(report);
  */
 export function onConnectionLost(listener: (lost: ConnectionLost) => void, options?: ConnectionLostOptions): () => void {
   if (typeof listener !== 'function') throw invalidArgType('listener', 'of type function', listener);
-  const every = readOptions(options);
+  const { every, acceptedCloses } = readOptions(options);
   if (!installDestroyHook()) throw watchUnavailable();
-  // The channel carries every reported connection (another subscriber may
-  // have asked for every socket): this listener gets what it asked for.
-  // Without `every`, a peer's idle close of an accepted connection (a client
-  // closing its idle connection to this server) is not a loss either.
-  const subscriber = every
-    ? (message: unknown): void => listener(message as ConnectionLost)
-    : (message: unknown): void => {
-        const lost = message as ConnectionLost;
-        if (lost.configured && !(lost.cause === 'closed-by-peer' && lost.direction === 'accepted')) listener(lost);
-      };
+  // The channel carries what any subscriber asked for: each listener gets its own share.
+  const subscriber = (message: unknown): void => {
+    const lost = message as ConnectionLost;
+    if (!every && !lost.configured) return;
+    if (!acceptedCloses && lost.cause === 'closed-by-peer' && lost.direction === 'accepted') return;
+    listener(lost);
+  };
   connectionLostChannel.subscribe(subscriber);
   diagnostics.subscribe('undici:client:connected', noteUndici); // once: a Set of subscribers
   if (every) watchingEvery++;
+  if (acceptedCloses) watchingAcceptedCloses++;
   let subscribed = true;
   return () => {
     if (!subscribed) return;
@@ -152,20 +153,24 @@ export function onConnectionLost(listener: (lost: ConnectionLost) => void, optio
     connectionLostChannel.unsubscribe(subscriber);
     if (!connectionLostChannel.hasSubscribers) diagnostics.unsubscribe('undici:client:connected', noteUndici);
     if (every) watchingEvery--;
+    if (acceptedCloses) watchingAcceptedCloses--;
   };
 }
 
-function readOptions(options: unknown): boolean {
-  if (options === undefined) return false;
+function readOptions(options: unknown): { every: boolean; acceptedCloses: boolean } {
+  if (options === undefined) return { every: false, acceptedCloses: false };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidArgType('options', 'an object', options);
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'every') throw invalidArgValue(`options.${key}`, 'is not an option of onConnectionLost (known: every)', (options as Record<string, unknown>)[key]);
+    if (key !== 'every' && key !== 'acceptedCloses') {
+      throw invalidArgValue(`options.${key}`, 'is not an option of onConnectionLost (known: every, acceptedCloses)', (options as Record<string, unknown>)[key]);
+    }
   }
-  const { every } = options as { every?: unknown };
+  const { every, acceptedCloses } = options as { every?: unknown; acceptedCloses?: unknown };
   if (every !== undefined && typeof every !== 'boolean') throw invalidArgType('options.every', 'of type boolean', every);
-  return every === true;
+  if (acceptedCloses !== undefined && typeof acceptedCloses !== 'boolean') throw invalidArgType('options.acceptedCloses', 'of type boolean', acceptedCloses);
+  return { every: every === true, acceptedCloses: acceptedCloses ?? every === true };
 }
 
 function watchUnavailable(): Error {
@@ -277,6 +282,19 @@ function report(socket: Socket, error: Error | null, peerClosedFirst: boolean): 
   const handle = innermostHandle(socket);
   const fd = handle?.fd;
   if (handle === undefined || typeof fd !== 'number' || fd < 0 || reported.has(handle)) return;
+  if (code === undefined) {
+    // A peer's close with no kernel error: most end an exchange (a client
+    // hanging up on this server, Connection: close). Who asks, then TCP_INFO
+    // alone (one getsockopt) says whether it is a loss, before the snapshot.
+    if (watchingAcceptedCloses === 0 && acceptedSocket(socket)) return;
+    let info: TcpInfo;
+    try {
+      info = readTcpInfo(fd);
+    } catch {
+      return; // not a TCP socket (a pipe), or gone
+    }
+    if (classifyEnd(undefined, true, info, NO_SETTINGS) === null) return;
+  }
   reported.add(handle);
   let snapshot: Snapshot;
   try {

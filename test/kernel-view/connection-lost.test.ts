@@ -176,9 +176,10 @@ describe('a peer that closes an idle connection itself (closed-by-peer)', () => 
     expect(seen[0].silentFor).toBeGreaterThanOrEqual(IDLE_MS);
   });
 
-  it('a close right after an exchange (Connection: close) is no loss; an accepted connection its client closes idle is reported only with every', async () => {
+  it('a close right after an exchange (Connection: close) is no loss; an accepted connection its client closes idle is reported only with every (unless acceptedCloses: false)', async () => {
     const seen = collect();
     const every = collect({ every: true });
+    const everyButAcceptedCloses = collect({ every: true, acceptedCloses: false });
     const { client, peer } = await connectedPair();
     setKeepAlive(client, SETTINGS);
     const closed = new Promise((resolve) => client.once('close', resolve));
@@ -198,6 +199,7 @@ describe('a peer that closes an idle connection itself (closed-by-peer)', () => 
     visitor.end();
     await gone;
     expect(seen).toEqual([]);
+    expect(everyButAcceptedCloses).toEqual([]);
     expect(every).toHaveLength(1);
     expect(every[0]).toMatchObject({ socket, cause: 'closed-by-peer', direction: 'accepted', configured: true });
   });
@@ -421,6 +423,7 @@ describe('subscribers', () => {
     ['options that are not an object', () => onConnectionLost(() => undefined, true as never), 'ERR_INVALID_ARG_TYPE'],
     ['an unknown option', () => onConnectionLost(() => undefined, { all: true } as never), 'ERR_INVALID_ARG_VALUE'],
     ['every that is not a boolean', () => onConnectionLost(() => undefined, { every: 1 } as never), 'ERR_INVALID_ARG_TYPE'],
+    ['acceptedCloses that is not a boolean', () => onConnectionLost(() => undefined, { acceptedCloses: 'no' } as never), 'ERR_INVALID_ARG_TYPE'],
   ])('%s: %s, and nothing subscribed', (_what, call, code) => {
     const before = diagnostics.channel('tcp-keepalive:connection-lost').hasSubscribers;
     expect(call).toThrow(expect.objectContaining({ code }));
