@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { countConnectionsLost, getKeepAlive, getTcpInfo, onConnectionLost, setKeepAlive, type ConnectionLost } from '../../lib/index.js';
+import { countConnectionsLost, getKeepAlive, getTcpInfo, onConnectionLost, setKeepAlive, type ConnectionLost, type ConnectionLostOptions } from '../../lib/index.js';
 import { IDLE_CLOSE_MS, classifyEnd } from '../../lib/kernel-view/connection-lost.js';
 import { explain, run } from '../helpers/run.js';
 import { connectedPair, listen, portOf, roundTrip, track, LOOPBACK } from '../helpers/sockets.js';
@@ -22,7 +22,7 @@ const cert = readFileSync(join(__dirname, '..', 'fixtures', 'cert.pem'));
 const SETTINGS = { idle: 11_000, interval: 3_000, count: 4 };
 
 /** Every message published while the current test runs. */
-function collect(options?: { every?: boolean }): ConnectionLost[] {
+function collect(options?: ConnectionLostOptions): ConnectionLost[] {
   const seen: ConnectionLost[] = [];
   const stop = onConnectionLost((lost) => seen.push(lost), options);
   onTestFinished(stop);
