@@ -10,7 +10,7 @@
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["src/keepalive_linux.cc", "src/idle_watch_linux.cc"],
+          "sources": ["src/keepalive_linux.cc", "src/idle_watch_linux.cc", "src/find_fd_linux.cc"],
           "defines": ["_GNU_SOURCE"],
           "ldflags": ["-Wl,--version-script=<(module_root_dir)/src/exports.map"]
         }],

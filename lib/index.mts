@@ -1,6 +1,11 @@
 // ESM entry: the same functions as the CommonJS build, so both module systems
-// share one loaded addon.
-export {
+// share one loaded addon. The bindings are read off the CommonJS module's
+// exports rather than re-exported from it: a runtime whose named-export
+// detection does not see TypeScript's re-export getters (Deno 2) imports
+// them too.
+import library from './index.js';
+
+export const {
   setKeepAlive,
   getKeepAlive,
   getTcpInfo,
@@ -16,7 +21,7 @@ export {
   capabilities,
   onConnectionLost,
   countConnectionsLost,
-} from './index.js';
+} = library;
 export type {
   KeepAliveOptions,
   KeepAliveState,

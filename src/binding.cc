@@ -19,6 +19,8 @@
 #include <napi.h>
 #include <string.h>
 
+#include <string>
+
 #include "keepalive.h"
 
 namespace tcp_keepalive_addon {
@@ -158,6 +160,46 @@ Napi::Value ListFds(const Napi::CallbackInfo& info) {
   Napi::Int32Array list = Napi::Int32Array::New(env, fds.size());
   if (!fds.empty()) memcpy(list.Data(), fds.data(), fds.size() * sizeof(int));
   return list;
+}
+
+// findFd(local, localPort, remote, remotePort, skip): where a runtime hides
+// the descriptor (Deno), the fd of this process holding the TCP socket with
+// these addresses (remote null: a listener), skipping the sorted Int32Array
+// `skip` of fds known to be other sockets'. [fd, inode], or a negative errno.
+Napi::Value FindFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 5 || !info[0].IsString() || !info[1].IsNumber() || !(info[2].IsString() || info[2].IsNull()) ||
+      !info[3].IsNumber() || !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    Napi::TypeError::New(env, "findFd(local, localPort, remote, remotePort, skip) takes a string, a number, a string or null, a number and an Int32Array")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string local = info[0].As<Napi::String>().Utf8Value();
+  std::string remote = info[2].IsNull() ? std::string() : info[2].As<Napi::String>().Utf8Value();
+  Napi::Int32Array skip = info[4].As<Napi::Int32Array>();
+  static const int kNone = 0;
+  unsigned long long inode = 0;
+  int fd = FindSocketFd(local.c_str(), info[1].As<Napi::Number>().Int32Value(), info[2].IsNull() ? nullptr : remote.c_str(),
+                        info[3].As<Napi::Number>().Int32Value(), skip.ElementLength() > 0 ? skip.Data() : &kNone,
+                        static_cast<int>(skip.ElementLength()), &inode);
+  if (fd < 0) return Napi::Number::New(env, fd);
+  Napi::Array found = Napi::Array::New(env, 2);
+  found.Set(0u, Napi::Number::New(env, fd));
+  found.Set(1u, Napi::Number::New(env, static_cast<double>(inode)));
+  return found;
+}
+
+// fdInode(fd): the inode of the file behind fd, or a negative errno: a
+// descriptor found by findFd is confirmed before each use.
+Napi::Value FdInode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "fdInode(fd) takes a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  unsigned long long inode = 0;
+  int error = SocketInode(info[0].As<Napi::Number>().Int32Value(), &inode);
+  return Napi::Number::New(env, error != 0 ? static_cast<double>(error) : static_cast<double>(inode));
 }
 
 // idlePriority(progressAfterMs, starvedMs, targetPid): every thread of this
@@ -311,6 +353,10 @@ class Binding : public Napi::Addon<Binding> {
                     InstanceValue("idlePriority",
                                   Napi::Function::New(env, IdlePriority,
                                                       "idlePriority", &state_)),
+                    InstanceValue("findFd",
+                                  Napi::Function::New(env, FindFd, "findFd", &state_)),
+                    InstanceValue("fdInode",
+                                  Napi::Function::New(env, FdInode, "fdInode", &state_)),
                     InstanceValue("idleWatchQuiet",
                                   Napi::Function::New(env, IdleWatchQuiet,
                                                       "idleWatchQuiet", &state_)),

@@ -105,6 +105,18 @@ int GetEndpoints(int fd, Endpoint* local, Endpoint* remote);
 // the size of the socket's own address (from getsockname) on the way in.
 int ReadPeerAddress(int fd, struct sockaddr_storage* address, socklen_t* length);
 
+// Runtimes that hide a socket's descriptor (Deno), Linux; ENOSYS elsewhere.
+
+// The fd of this process holding the TCP socket whose local address and port
+// are `local`:`local_port` and whose peer is `remote`:`remote_port` (remote
+// null: a listening socket), skipping the sorted fds in `skip`; its inode in
+// `*inode`. Returns the fd, -ENOENT where none does, or a negative errno.
+int FindSocketFd(const char* local, int local_port, const char* remote, int remote_port,
+                 const int* skip, int skip_count, unsigned long long* inode);
+
+// The inode of the file behind fd (statx), or a negative errno.
+int SocketInode(int fd, unsigned long long* inode);
+
 // Other processes' sockets, read from outside them (Linux; ENOSYS elsewhere).
 
 // The open fds of process `pid`, from /proc/<pid>/fd, ascending. Returns 0, or

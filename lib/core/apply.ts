@@ -6,7 +6,7 @@ import { setWithNode } from './fallback.js';
 import { addonLoaded, setOptions } from './native.js';
 import { merge, type KernelValues } from './options.js';
 import { installGuard, pin, pinnedValues, pinsExist, stickyUnavailable, unpin } from './sticky.js';
-import { PENDING, notATarget, resolveFd } from './target.js';
+import { HIDDEN, PENDING, notATarget, resolveFd } from './target.js';
 import { connectionLostChannel, noteConfigured } from './watch.js';
 
 /**
@@ -16,11 +16,12 @@ import { connectionLostChannel, noteConfigured } from './watch.js';
  */
 export function applyToTarget(target: Socket | Server, values: KernelValues): void {
   if (target instanceof Server) {
-    if (addonLoaded) {
-      setOptions(resolveFd(target), values);
-      takeOverFromNode(target, values);
-    } else {
+    const fd = addonLoaded ? resolveFd(target) : HIDDEN;
+    if (fd === HIDDEN) {
       setWithNode(target, values);
+    } else {
+      setOptions(fd, values);
+      takeOverFromNode(target, values);
     }
     if (connectionLostChannel.hasSubscribers) noteConfigured(target);
     return;
@@ -32,13 +33,10 @@ export function applyToTarget(target: Socket | Server, values: KernelValues): vo
   const sticky = values.sticky === 1 || (values.sticky === -1 && pinned !== undefined);
   // Pins need Node's method wrapped: refuse before any change where it cannot be.
   if (sticky && !installGuard()) throw stickyUnavailable();
-  if (addonLoaded) {
-    const fd = resolveFd(target);
-    if (fd === PENDING) applyOnConnect(target, sticky && values.sticky !== 1 ? { ...values, sticky: 1 } : values);
-    else setOptions(fd, values);
-  } else {
-    setWithNode(target, values);
-  }
+  const fd = addonLoaded ? resolveFd(target) : HIDDEN;
+  if (fd === PENDING) applyOnConnect(target, sticky && values.sticky !== 1 ? { ...values, sticky: 1 } : values);
+  else if (fd === HIDDEN) setWithNode(target, values);
+  else setOptions(fd, values);
   if (sticky) pin(target, pinned === undefined ? values : merge(pinned, values), applyToTarget);
   else if (values.sticky === 0 && pinned !== undefined) unpin(target);
   if (connectionLostChannel.hasSubscribers) noteConfigured(target);

@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import { nodeKeepAlive, sameNodeKeepAlive } from './node-state.js';
 import { setOptions } from './native.js';
 import { merge, type KernelValues } from './options.js';
-import { resolveFd } from './target.js';
+import { setWithNode } from './fallback.js';
+import { HIDDEN, resolveFd } from './target.js';
 
 interface Deferred {
   values: KernelValues;
@@ -52,7 +53,9 @@ function onConnect(this: Socket): void {
     if (values.sticky !== 1) values = { ...values, idleSeconds: -1, intervalSeconds: -1, count: -1 };
   }
   try {
-    setOptions(resolveFd(this), values);
+    const fd = resolveFd(this);
+    if (fd === HIDDEN) setWithNode(this, values);
+    else setOptions(fd, values);
   } catch (error) {
     // Closed on its way: an aborted tls.connect still emits 'connect' on a
     // closed handle. Nothing to set, and nothing to say (Node says nothing).

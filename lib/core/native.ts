@@ -101,6 +101,10 @@ interface Binding {
   tcpTable(states: number): ArrayBuffer | number;
   /** Another process's open fds, ascending, or a negative errno. */
   listFds(pid: number): Int32Array | number;
+  /** Where a runtime hides the descriptor (Deno): the fd holding the TCP socket with these addresses (remote null: a listener) and its inode, or a negative errno. */
+  findFd(local: string, localPort: number, remote: string | null, remotePort: number, skip: Int32Array): [number, number] | number;
+  /** The inode of the file behind fd, or a negative errno. */
+  fdInode(fd: number): number;
   /** Every thread of this process under SCHED_IDLE but a watchdog (see runAtIdlePriority); the number changed, or a negative errno. */
   idlePriority(progressAfterMs: number, starvedMs: number, targetPid: number): number;
   /** The command writes to the terminal: the watchdog's progress line is cleared and not drawn again. */
@@ -192,6 +196,8 @@ function standIn(): Binding {
     listFds: refuse('inspecting another process'),
     inspectFds: refuse('inspecting another process'),
     idlePriority: () => -38, // ENOSYS: nothing to lower
+    findFd: () => -38,
+    fdInode: () => -38,
     idleWatchQuiet: () => undefined,
     idleWatchStop: () => undefined,
     batchSlots: new Int32Array(22),
@@ -311,6 +317,23 @@ export function listProcessFds(pid: number): Int32Array {
   const fds = addon.listFds(pid);
   if (typeof fds === 'number') throw systemError(fds, 'readdir', `/proc/${pid}/fd`);
   return fds;
+}
+
+/**
+ * Where a runtime hides a socket's descriptor (Deno): the fd of this process
+ * holding the TCP socket with these addresses (remote null: a listener),
+ * asked of each socket in /proc/self/fd but those in `skip` (sorted: fds known
+ * to be other sockets'), with the inode that names it; null where none does.
+ */
+export function findSocketFd(local: string, localPort: number, remote: string | null, remotePort: number, skip: Int32Array): { fd: number; inode: number } | null {
+  const found = addon.findFd(local, localPort, remote, remotePort, skip);
+  return typeof found === 'number' ? null : { fd: found[0], inode: found[1] };
+}
+
+/** The inode of the file behind fd now, or -1 where it cannot be read (closed). */
+export function fdInode(fd: number): number {
+  const inode = addon.fdInode(fd);
+  return inode < 0 ? -1 : inode;
 }
 
 /** What runAtIdlePriority's watchdog is told while the command runs. */

@@ -8,7 +8,7 @@ import { addonLoaded, readOptions, setOptions, type KeepAliveState } from './nat
 import { pinsExist } from './sticky.js';
 import { connectionLostChannel, noteConfigured } from './watch.js';
 import { toKernelValues, type KernelValues, type KeepAliveOptions } from './options.js';
-import { PENDING, checkTarget, resolveFd } from './target.js';
+import { HIDDEN, PENDING, checkTarget, hiddenUnsupported, resolveFd } from './target.js';
 
 /**
  * Sets keepalive on a TCP socket (or on a listening server, whose accepted
@@ -26,7 +26,7 @@ export function setKeepAlive<T extends Socket | Server>(target: T, options: Keep
   // The common case in one straight line: a connected socket, no pins.
   if (addonLoaded && values.sticky === -1 && !pinsExist() && target instanceof Socket) {
     const fd = resolveFd(target);
-    if (fd !== PENDING) {
+    if (fd >= 0) {
       setOptions(fd, values);
       // Watched for a lost connection only while something listens.
       if (connectionLostChannel.hasSubscribers) noteConfigured(target);
@@ -50,5 +50,6 @@ export function getKeepAlive(target: Socket | Server): KeepAliveState {
   if (fd === PENDING) {
     throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its keepalive after 'connect'");
   }
+  if (fd === HIDDEN) throw hiddenUnsupported('reading keepalive values back (getKeepAlive)');
   return readOptions(fd);
 }

@@ -1,8 +1,10 @@
 // Finds the file descriptor behind a socket or server, without a syscall.
 // Node keeps it on the libuv handle (`_handle.fd`); TLS sockets wrap the TCP
-// handle and expose the same fd.
+// handle and expose the same fd. Deno 2's node:net keeps it to itself: there
+// it is found by the socket's addresses (below), at a cost.
 import { Server, Socket } from 'node:net';
-import { invalidArgType, invalidArgValue, socketError } from './errors.js';
+import { invalidArgType, invalidArgValue, socketError, unsupported } from './errors.js';
+import { fdInode, findSocketFd } from './native.js';
 
 /** What Node's internal handle objects look like to us. */
 interface Handle {
@@ -16,6 +18,20 @@ interface Handle {
  * flight that Node may abandon for the next address (autoSelectFamily).
  */
 export const PENDING = -1;
+
+/** A socket whose runtime hides its descriptor, where none of this process's could be found for it: the runtime's own API is all there is. */
+export const HIDDEN = -2;
+
+/** What cannot be done through the runtime's own API, for a socket whose descriptor is hidden and was not found. */
+export function hiddenUnsupported(what: string): Error {
+  return unsupported(`${what} on a socket whose runtime hides its descriptor, where none of this process's matched its addresses`);
+}
+
+/** The fd found for a socket whose runtime hides it, if one was and still names the same socket (the lost-connection report, in state CLOSE). */
+export function knownFd(target: object): number | undefined {
+  const known = located.get(target);
+  return known !== undefined && fdInode(known.fd) === known.inode ? known.fd : undefined;
+}
 
 type Target = Socket | Server;
 
@@ -32,6 +48,7 @@ export function resolveFd(target: unknown): number {
     if (handle != null) {
       checkTcp(handle, target);
       if (target.connecting) return PENDING;
+      if (handle.fd === undefined && IS_DENO) return hiddenFd(target);
       const fd = handle.fd ?? -1;
       return fd >= 0 ? fd : closed();
     }
@@ -44,9 +61,52 @@ export function resolveFd(target: unknown): number {
     const handle = (target as unknown as { _handle: Handle | null })._handle;
     if (handle == null) notRunning();
     checkTcp(handle, target);
+    if (handle.fd === undefined && IS_DENO) return hiddenFd(target);
     return handle.fd ?? closed();
   }
   throw notATarget(target);
+}
+
+// Deno 2 (https://deno.com): node:net's handles (TCPWrap) have no fd. The
+// socket's descriptor is found in this process's own table by its addresses
+// (local and remote address and port, or the listening address), the first
+// time, and cached with its inode; each later use confirms the inode first,
+// so a number the runtime closed and reused for another file is never
+// touched. Fds of other sockets found so far are skipped by the search.
+const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
+const located = new WeakMap<object, { fd: number; inode: number }>();
+const foundFds = new Set<number>();
+const NOTHING_SKIPPED = new Int32Array(0);
+
+function hiddenFd(target: Target): number {
+  const known = located.get(target);
+  if (known !== undefined) {
+    if (fdInode(known.fd) === known.inode) return known.fd;
+    located.delete(target);
+    foundFds.delete(known.fd);
+  }
+  let local: string | undefined;
+  let localPort: number | undefined;
+  let remote: string | null = null;
+  let remotePort = 0;
+  if (target instanceof Server) {
+    const address = target.address();
+    if (typeof address === 'object' && address !== null) [local, localPort] = [address.address, address.port];
+  } else {
+    [local, localPort, remote, remotePort] = [target.localAddress, target.localPort, target.remoteAddress ?? null, target.remotePort ?? 0];
+    if (remote === null) return target.destroyed ? closed() : HIDDEN;
+  }
+  if (local === undefined || localPort === undefined) return HIDDEN;
+  const skip = Int32Array.from([...foundFds].sort((a, b) => a - b));
+  // A skipped number may have been reused for this socket since: then once more, skipping none.
+  const found = findSocketFd(local, localPort, remote, remotePort, skip) ?? (skip.length > 0 ? findSocketFd(local, localPort, remote, remotePort, NOTHING_SKIPPED) : null);
+  if (found === null) return HIDDEN;
+  located.set(target, found);
+  foundFds.add(found.fd);
+  target.once('close', () => {
+    if (located.get(target)?.fd === found.fd) foundFds.delete(found.fd);
+  });
+  return found.fd;
 }
 
 /**
@@ -123,6 +183,7 @@ function checkTcp(handle: Handle, target: Target): void {
   while (inner._parent) inner = inner._parent;
   const kind = inner.constructor?.name;
   if (kind === 'TCP' && inner === handle) tcpClass = handle.constructor;
+  if (kind === 'TCPWrap' && IS_DENO) return;
   if (kind !== 'TCP' && !(IS_BUN && bunTcp(target))) throw notTcp(kind, target);
 }
 

@@ -27,6 +27,14 @@ export interface Capabilities {
   inspectProcess: boolean;
   /** `sticky: true` (pinning values against Node's later calls). */
   sticky: boolean;
+  /**
+   * Where each socket's descriptor comes from: Node's and Bun's handles carry
+   * it (`'handle'`); Deno's hide it, and the library finds it in this
+   * process's descriptor table by the socket's addresses (`'by-address'`:
+   * where none matches, the runtime's own setKeepAlive is all there is);
+   * without the addon, none is used (`'none'`).
+   */
+  descriptor: 'handle' | 'by-address' | 'none';
 }
 
 export const capabilities: Readonly<Capabilities> = Object.freeze({
@@ -44,4 +52,5 @@ export const capabilities: Readonly<Capabilities> = Object.freeze({
   tcpInfo: addonLoaded,
   inspectProcess: addonLoaded && process.platform === 'linux',
   sticky: true,
+  descriptor: !addonLoaded ? 'none' : typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'by-address' : 'handle',
 });

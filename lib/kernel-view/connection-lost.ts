@@ -43,6 +43,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { invalidArgType, invalidArgValue } from '../core/errors.js';
 import { readSnapshot, readTcpInfo, type KeepAliveState, type Snapshot, type TcpInfo } from '../core/native.js';
+import { knownFd } from '../core/target.js';
 import { connectionLostChannel, installDestroyHook, setLossReporter, wasConfigured } from '../core/watch.js';
 import { detectionTime } from './detection-time.js';
 
@@ -280,7 +281,8 @@ function report(socket: Socket, error: Error | null, peerClosedFirst: boolean): 
   const configured = wasConfigured(socket);
   if (!configured && watchingEvery === 0) return;
   const handle = innermostHandle(socket);
-  const fd = handle?.fd;
+  // Where the runtime hides the descriptor (Deno), the one found for this socket when it was configured.
+  const fd = handle?.fd ?? (handle === undefined ? undefined : knownFd(socket));
   if (handle === undefined || typeof fd !== 'number' || fd < 0 || reported.has(handle)) return;
   if (code === undefined) {
     // A peer's close with no kernel error: most end an exchange (a client

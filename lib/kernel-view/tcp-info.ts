@@ -3,7 +3,7 @@
 import type { Server, Socket } from 'node:net';
 import { socketError, unsupported } from '../core/errors.js';
 import { addonLoaded, readTcpInfo, type TcpInfo } from '../core/native.js';
-import { PENDING, checkTarget, resolveFd } from '../core/target.js';
+import { HIDDEN, PENDING, checkTarget, hiddenUnsupported, resolveFd } from '../core/target.js';
 
 /** Reads the live TCP state of a connected TCP socket (or listener): one syscall. */
 export function getTcpInfo(target: Socket | Server): TcpInfo {
@@ -15,5 +15,6 @@ export function getTcpInfo(target: Socket | Server): TcpInfo {
   if (fd === PENDING) {
     throw socketError('ERR_SOCKET_NOT_CONNECTED', "The socket is not connected yet: read its TCP_INFO after 'connect'");
   }
+  if (fd === HIDDEN) throw hiddenUnsupported('reading TCP_INFO (getTcpInfo)');
   return readTcpInfo(fd);
 }

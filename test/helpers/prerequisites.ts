@@ -44,7 +44,7 @@ const ROOT = join(__dirname, '..', '..');
  * installed, else null and the reason (the command that installs it). Never
  * downloads: a newcomer's `npm test` does not fetch hundreds of megabytes.
  */
-export function npmTool(name: 'zig' | 'bun'): { path: string | null; missing: string | null } {
+export function npmTool(name: 'zig' | 'bun' | 'deno'): { path: string | null; missing: string | null } {
   const result = spawnSync('bash', [join(ROOT, 'scripts', 'npm-tool.sh'), '--cached', name], { encoding: 'utf8', timeout: 10_000 });
   if (result.status === 0) return { path: result.stdout.trim(), missing: null };
   return { path: null, missing: (result.stdout || result.stderr || `scripts/npm-tool.sh --cached ${name} failed`).trim() };
