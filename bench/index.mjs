@@ -20,10 +20,18 @@ const BENCHES = [
   { name: 'connection-lost', args: json ? ['--json'] : [] }, // watching for lost connections: healthy and lost ones
   { name: 'inspect', args: json ? ['--json'] : [] }, // inspect at 1,000 / 5,000 / ~20,000 sockets beside ss; the target's event-loop delay
 ];
+// Deno's hidden descriptors, where Deno is installed (npm run tools), as many sockets as the fd limit allows.
+const deno = spawnSync('bash', [join(here, '..', 'scripts', 'npm-tool.sh'), '--cached', 'deno'], { encoding: 'utf8' });
+if (deno.status === 0) {
+  BENCHES.push({ name: 'deno-fd', args: json ? ['--json'] : [], command: ['bash', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" run -A "$@"', deno.stdout.trim()]] });
+} else if (!json) {
+  console.log(`bench: deno-fd skipped: ${deno.stdout.trim()}`);
+}
 const results = {};
 let failed = false;
-for (const { name, args } of BENCHES) {
-  const child = spawnSync(process.execPath, [join(here, `${name}.mjs`), ...args], {
+for (const { name, args, command } of BENCHES) {
+  const [file, prefix] = command ?? [process.execPath, []];
+  const child = spawnSync(file, [...prefix, join(here, `${name}.mjs`), ...args], {
     stdio: ['ignore', json ? 'pipe' : 'inherit', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,

@@ -162,26 +162,38 @@ Napi::Value ListFds(const Napi::CallbackInfo& info) {
   return list;
 }
 
-// findFd(local, localPort, remote, remotePort, skip): where a runtime hides
-// the descriptor (Deno), the fd of this process holding the TCP socket with
-// these addresses (remote null: a listener), skipping the sorted Int32Array
-// `skip` of fds known to be other sockets'. [fd, inode], or a negative errno.
+// findFd(local, localPort, remote, remotePort, candidates, skip): where a
+// runtime hides the descriptor (Deno), the fd of this process holding the
+// TCP socket with these addresses (remote null: a listener): first among the
+// Int32Array `candidates`, then (skip an Int32Array, not null) in
+// /proc/self/fd but the sorted fds in `skip`, known to be other sockets'.
+// [fd, inode], or a negative errno.
 Napi::Value FindFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 5 || !info[0].IsString() || !info[1].IsNumber() || !(info[2].IsString() || info[2].IsNull()) ||
-      !info[3].IsNumber() || !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    Napi::TypeError::New(env, "findFd(local, localPort, remote, remotePort, skip) takes a string, a number, a string or null, a number and an Int32Array")
+  auto int32s = [](const Napi::Value& value) {
+    return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array;
+  };
+  if (info.Length() != 6 || !info[0].IsString() || !info[1].IsNumber() || !(info[2].IsString() || info[2].IsNull()) ||
+      !info[3].IsNumber() || !int32s(info[4]) || !(int32s(info[5]) || info[5].IsNull())) {
+    Napi::TypeError::New(env, "findFd(local, localPort, remote, remotePort, candidates, skip) takes a string, a number, a string or null, a number, an Int32Array and an Int32Array or null")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::string local = info[0].As<Napi::String>().Utf8Value();
   std::string remote = info[2].IsNull() ? std::string() : info[2].As<Napi::String>().Utf8Value();
-  Napi::Int32Array skip = info[4].As<Napi::Int32Array>();
+  Napi::Int32Array candidates = info[4].As<Napi::Int32Array>();
   static const int kNone = 0;
+  const int* skip = &kNone;
+  int skip_count = -1;  // candidates only
+  if (!info[5].IsNull()) {
+    Napi::Int32Array list = info[5].As<Napi::Int32Array>();
+    skip_count = static_cast<int>(list.ElementLength());
+    if (skip_count > 0) skip = list.Data();
+  }
   unsigned long long inode = 0;
   int fd = FindSocketFd(local.c_str(), info[1].As<Napi::Number>().Int32Value(), info[2].IsNull() ? nullptr : remote.c_str(),
-                        info[3].As<Napi::Number>().Int32Value(), skip.ElementLength() > 0 ? skip.Data() : &kNone,
-                        static_cast<int>(skip.ElementLength()), &inode);
+                        info[3].As<Napi::Number>().Int32Value(), candidates.ElementLength() > 0 ? candidates.Data() : &kNone,
+                        static_cast<int>(candidates.ElementLength()), skip, skip_count, &inode);
   if (fd < 0) return Napi::Number::New(env, fd);
   Napi::Array found = Napi::Array::New(env, 2);
   found.Set(0u, Napi::Number::New(env, fd));

@@ -41,6 +41,27 @@ bool Parse(const char* text, int port, Wanted* out) {
   return inet_pton(AF_INET6, text, out->address) == 1;
 }
 
+bool Same(const struct sockaddr_storage& address, const Wanted& wanted);
+
+// Whether fd is the TCP socket with these addresses (remote null: a listener): getsockname, then getpeername or SO_ACCEPTCONN.
+bool Matches(int fd, const Wanted& here, const Wanted* there) {
+  struct sockaddr_storage address;
+  socklen_t length = sizeof address;
+  // Not a socket (ENOTSOCK), not open (EBADF), or not this one.
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 || !Same(address, here)) return false;
+  if (there == nullptr) {
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || listening != 1) return false;
+  } else {
+    length = sizeof address;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 || !Same(address, *there)) return false;
+  }
+  int type = 0;
+  socklen_t size = sizeof type;
+  return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) == 0 && type == SOCK_STREAM;
+}
+
 bool Same(const struct sockaddr_storage& address, const Wanted& wanted) {
   unsigned char bytes[16] = {};
   int port;
@@ -70,9 +91,17 @@ int SocketInode(int fd, unsigned long long* inode) {
 }
 
 int FindSocketFd(const char* local, int local_port, const char* remote, int remote_port,
-                 const int* skip, int skip_count, unsigned long long* inode) {
+                 const int* candidates, int candidate_count, const int* skip, int skip_count,
+                 unsigned long long* inode) {
   Wanted here, there = {};
   if (!Parse(local, local_port, &here) || (remote != nullptr && !Parse(remote, remote_port, &there))) return -EINVAL;
+  const Wanted* peer = remote == nullptr ? nullptr : &there;
+  // Where a new socket most likely is (numbers freed lately, the ones past
+  // the highest known): a few syscalls each, no directory read.
+  for (int i = 0; i < candidate_count; i++) {
+    if (Matches(candidates[i], here, peer) && SocketInode(candidates[i], inode) == 0) return candidates[i];
+  }
+  if (skip_count < 0) return -ENOENT;  // candidates only
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) return -errno;
   int own = dirfd(dir);
@@ -82,22 +111,7 @@ int FindSocketFd(const char* local, int local_port, const char* remote, int remo
     int fd = atoi(entry->d_name);
     // The directory's own fd, and those the caller knows to be other sockets'.
     if (fd == own || std::binary_search(skip, skip + skip_count, fd)) continue;
-    struct sockaddr_storage address;
-    socklen_t length = sizeof address;
-    // Not a socket (ENOTSOCK), or not this one.
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 || !Same(address, here)) continue;
-    if (remote == nullptr) {
-      int listening = 0;
-      socklen_t size = sizeof listening;
-      if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || listening != 1) continue;
-    } else {
-      length = sizeof address;
-      if (getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 || !Same(address, there)) continue;
-    }
-    int type = 0;
-    socklen_t size = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) != 0 || type != SOCK_STREAM) continue;
-    if (SocketInode(fd, inode) == 0) {
+    if (Matches(fd, here, peer) && SocketInode(fd, inode) == 0) {
       found = fd;
       break;
     }

@@ -109,10 +109,12 @@ int ReadPeerAddress(int fd, struct sockaddr_storage* address, socklen_t* length)
 
 // The fd of this process holding the TCP socket whose local address and port
 // are `local`:`local_port` and whose peer is `remote`:`remote_port` (remote
-// null: a listening socket), skipping the sorted fds in `skip`; its inode in
-// `*inode`. Returns the fd, -ENOENT where none does, or a negative errno.
+// null: a listening socket): first among `candidates` (in order), then, unless
+// skip_count < 0, among /proc/self/fd but the sorted fds in `skip`; its inode
+// in `*inode`. Returns the fd, -ENOENT where none does, or a negative errno.
 int FindSocketFd(const char* local, int local_port, const char* remote, int remote_port,
-                 const int* skip, int skip_count, unsigned long long* inode);
+                 const int* candidates, int candidate_count, const int* skip, int skip_count,
+                 unsigned long long* inode);
 
 // The inode of the file behind fd (statx), or a negative errno.
 int SocketInode(int fd, unsigned long long* inode);

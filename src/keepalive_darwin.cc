@@ -64,7 +64,9 @@ int ReadTcpTable(unsigned int, std::vector<TableEntry>*) { return -ENOSYS; }
 
 int ListProcessFds(int, std::vector<int>*) { return -ENOSYS; }
 
-int FindSocketFd(const char*, int, const char*, int, const int*, int, unsigned long long*) { return -ENOSYS; }
+int FindSocketFd(const char*, int, const char*, int, const int*, int, const int*, int, unsigned long long*) {
+  return -ENOSYS;
+}
 
 int SocketInode(int, unsigned long long*) { return -ENOSYS; }
 

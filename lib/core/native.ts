@@ -102,7 +102,7 @@ interface Binding {
   /** Another process's open fds, ascending, or a negative errno. */
   listFds(pid: number): Int32Array | number;
   /** Where a runtime hides the descriptor (Deno): the fd holding the TCP socket with these addresses (remote null: a listener) and its inode, or a negative errno. */
-  findFd(local: string, localPort: number, remote: string | null, remotePort: number, skip: Int32Array): [number, number] | number;
+  findFd(local: string, localPort: number, remote: string | null, remotePort: number, candidates: Int32Array, skip: Int32Array | null): [number, number] | number;
   /** The inode of the file behind fd, or a negative errno. */
   fdInode(fd: number): number;
   /** Every thread of this process under SCHED_IDLE but a watchdog (see runAtIdlePriority); the number changed, or a negative errno. */
@@ -321,12 +321,20 @@ export function listProcessFds(pid: number): Int32Array {
 
 /**
  * Where a runtime hides a socket's descriptor (Deno): the fd of this process
- * holding the TCP socket with these addresses (remote null: a listener),
- * asked of each socket in /proc/self/fd but those in `skip` (sorted: fds known
- * to be other sockets'), with the inode that names it; null where none does.
+ * holding the TCP socket with these addresses (remote null: a listener), with
+ * the inode that names it; null where none does. Asked first of the
+ * `candidates` (in order), then, where `skip` is given, of every fd in
+ * /proc/self/fd but those in `skip` (sorted: fds known to be other sockets').
  */
-export function findSocketFd(local: string, localPort: number, remote: string | null, remotePort: number, skip: Int32Array): { fd: number; inode: number } | null {
-  const found = addon.findFd(local, localPort, remote, remotePort, skip);
+export function findSocketFd(
+  local: string,
+  localPort: number,
+  remote: string | null,
+  remotePort: number,
+  candidates: Int32Array,
+  skip: Int32Array | null,
+): { fd: number; inode: number } | null {
+  const found = addon.findFd(local, localPort, remote, remotePort, candidates, skip);
   return typeof found === 'number' ? null : { fd: found[0], inode: found[1] };
 }
 

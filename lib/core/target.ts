@@ -3,7 +3,7 @@
 // handle and expose the same fd. Deno 2's node:net keeps it to itself: there
 // it is found by the socket's addresses (below), at a cost.
 import { Server, Socket } from 'node:net';
-import { invalidArgType, invalidArgValue, socketError, unsupported } from './errors.js';
+import { invalidArgType, invalidArgValue, socketError } from './errors.js';
 import { fdInode, findSocketFd } from './native.js';
 
 /** What Node's internal handle objects look like to us. */
@@ -24,7 +24,13 @@ export const HIDDEN = -2;
 
 /** What cannot be done through the runtime's own API, for a socket whose descriptor is hidden and was not found. */
 export function hiddenUnsupported(what: string): Error {
-  return unsupported(`${what} on a socket whose runtime hides its descriptor, where none of this process's matched its addresses`);
+  return Object.assign(
+    new Error(
+      `tcp-keepalive: ${what} is not possible on this socket: its runtime hides its descriptor and none of this process's has its addresses ` +
+        "(the runtime's own setKeepAlive is all there is for it; see capabilities.descriptor)",
+    ),
+    { code: 'ERR_TCP_KEEPALIVE_UNSUPPORTED' },
+  );
 }
 
 /** The fd found for a socket whose runtime hides it, if one was and still names the same socket (the lost-connection report, in state CLOSE). */
@@ -72,11 +78,19 @@ export function resolveFd(target: unknown): number {
 // (local and remote address and port, or the listening address), the first
 // time, and cached with its inode; each later use confirms the inode first,
 // so a number the runtime closed and reused for another file is never
-// touched. Fds of other sockets found so far are skipped by the search.
+// touched. The search asks first where a new socket most likely is (the
+// kernel gives it the lowest free number: those freed by sockets found
+// before, then the few past the highest found), then every fd of the
+// process but those of the sockets found so far.
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
 const located = new WeakMap<object, { fd: number; inode: number }>();
 const foundFds = new Set<number>();
-const NOTHING_SKIPPED = new Int32Array(0);
+const freedFds = new Set<number>();
+let highestFd = -1;
+// How many numbers past the highest found are asked first.
+const AHEAD = 16;
+const FREED_ASKED = 64;
+const FREED_KEPT = 256;
 
 function hiddenFd(target: Target): number {
   const known = located.get(target);
@@ -97,17 +111,29 @@ function hiddenFd(target: Target): number {
     if (remote === null) return target.destroyed ? closed() : HIDDEN;
   }
   if (local === undefined || localPort === undefined) return HIDDEN;
+  const likely: number[] = [...freedFds].sort((a, b) => a - b).slice(0, FREED_ASKED);
+  for (let fd = highestFd + 1; fd <= highestFd + AHEAD; fd++) likely.push(fd);
   const skip = Int32Array.from([...foundFds].sort((a, b) => a - b));
-  // A skipped number may have been reused for this socket since: then once more, skipping none.
-  const found = findSocketFd(local, localPort, remote, remotePort, skip) ?? (skip.length > 0 ? findSocketFd(local, localPort, remote, remotePort, NOTHING_SKIPPED) : null);
+  const found =
+    findSocketFd(local, localPort, remote, remotePort, Int32Array.from(likely), null) ??
+    findSocketFd(local, localPort, remote, remotePort, NOTHING, skip) ??
+    // A number skipped as another socket's may have been closed and reused for this one since.
+    (skip.length > 0 ? findSocketFd(local, localPort, remote, remotePort, NOTHING, NOTHING) : null);
   if (found === null) return HIDDEN;
   located.set(target, found);
   foundFds.add(found.fd);
+  freedFds.delete(found.fd);
+  if (found.fd > highestFd) highestFd = found.fd;
   target.once('close', () => {
-    if (located.get(target)?.fd === found.fd) foundFds.delete(found.fd);
+    if (located.get(target)?.fd !== found.fd) return;
+    foundFds.delete(found.fd);
+    // Bounded: numbers another file took since are asked in vain, a few at a time.
+    if (freedFds.size < FREED_KEPT) freedFds.add(found.fd);
   });
   return found.fd;
 }
+
+const NOTHING = new Int32Array(0);
 
 /**
  * The same checks without the fd, for where there is none to use (no addon:
