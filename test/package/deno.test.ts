@@ -33,7 +33,7 @@ function project(): string {
   cpSync(join(ROOT, 'build', 'Release'), join(installed, 'build', 'Release'), { recursive: true });
   cpSync(join(ROOT, 'node_modules', 'node-gyp-build'), join(dir, 'node_modules', 'node-gyp-build'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', type: 'module', dependencies: { 'tcp-keepalive': '*' } }));
-  for (const file of ['deno-probe.mjs', 'deno-app.mjs']) cpSync(join(FIXTURES, file), join(dir, file));
+  for (const file of ['deno-probe.mjs', 'deno-app.mjs', 'deno-report-app.mjs']) cpSync(join(FIXTURES, file), join(dir, file));
   return dir;
 }
 
@@ -96,5 +96,18 @@ describe.skipIf(skip)('Deno 2', () => {
     expect(code, app.stderr()).toBe(0);
     // What Deno cannot offer is said once: its fetch is its own, out of any preload's reach.
     expect(app.stderr().match(/Deno's fetch/g)).toHaveLength(1);
+  }, 60_000);
+
+  it('the preload\'s rules and report under Deno: the connection gets its rule, its end is reported with it, and the pattern at exit', async () => {
+    const dir = project();
+    const app = denoRun(dir, ['--require', 'npm:tcp-keepalive/register', 'deno-report-app.mjs'], { TCP_KEEPALIVE_REPORT: 'json', TCP_KEEPALIVE_RULES: 'to 127.0.0.1: idle=41 interval=5 count=3' });
+    const [code] = (await once(app.child, 'exit')) as [number];
+    expect(code, app.stderr()).toBe(0);
+    const objects = app.stderr().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    console.log(`[deno] rules and report: ${JSON.stringify(objects)}`);
+    expect(objects).toEqual([
+      expect.objectContaining({ cause: 'reset', error: 'ECONNRESET', rule: 'to 127.0.0.1', configured: true, settings: { enabled: true, idle: 41_000, interval: 5_000, count: 3, userTimeout: 0 } }),
+      { summary: [expect.objectContaining({ cause: 'reset', count: 1 })] },
+    ]);
   }, 60_000);
 });
