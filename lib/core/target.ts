@@ -113,12 +113,7 @@ function hiddenFd(target: Target): number {
   if (local === undefined || localPort === undefined) return HIDDEN;
   const likely: number[] = [...freedFds].sort((a, b) => a - b).slice(0, FREED_ASKED);
   for (let fd = highestFd + 1; fd <= highestFd + AHEAD; fd++) likely.push(fd);
-  const skip = Int32Array.from([...foundFds].sort((a, b) => a - b));
-  const found =
-    findSocketFd(local, localPort, remote, remotePort, Int32Array.from(likely), null) ??
-    findSocketFd(local, localPort, remote, remotePort, NOTHING, skip) ??
-    // A number skipped as another socket's may have been closed and reused for this one since.
-    (skip.length > 0 ? findSocketFd(local, localPort, remote, remotePort, NOTHING, NOTHING) : null);
+  const found = findSocketFd(local, localPort, remote, remotePort, Int32Array.from(likely), null) ?? searchAll(local, localPort, remote, remotePort);
   if (found === null) return HIDDEN;
   located.set(target, found);
   foundFds.add(found.fd);
@@ -134,6 +129,13 @@ function hiddenFd(target: Target): number {
 }
 
 const NOTHING = new Int32Array(0);
+
+// Every fd of the process but those of the sockets found so far; then, in
+// case one of those numbers was closed and reused for this socket since, every fd.
+function searchAll(local: string, localPort: number, remote: string | null, remotePort: number): { fd: number; inode: number } | null {
+  const skip = Int32Array.from([...foundFds].sort((a, b) => a - b));
+  return findSocketFd(local, localPort, remote, remotePort, NOTHING, skip) ?? (skip.length > 0 ? findSocketFd(local, localPort, remote, remotePort, NOTHING, NOTHING) : null);
+}
 
 /**
  * The same checks without the fd, for where there is none to use (no addon:
