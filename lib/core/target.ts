@@ -4,7 +4,7 @@
 // it is found by the socket's addresses (below), at a cost.
 import { Server, Socket } from 'node:net';
 import { invalidArgType, invalidArgValue, socketError } from './errors.js';
-import { fdInode, findSocketFd } from './native.js';
+import { fdInode, findSocketFd, listProcessFds } from './native.js';
 
 /** What Node's internal handle objects look like to us. */
 interface Handle {
@@ -80,15 +80,19 @@ export function resolveFd(target: unknown): number {
 // so a number the runtime closed and reused for another file is never
 // touched. The search asks first where a new socket most likely is (the
 // kernel gives it the lowest free number: those freed by sockets found
-// before, then the few past the highest found), then every fd of the
-// process but those of the sockets found so far.
+// before, the numbers that were free at the last look at the whole table,
+// then the few past the highest), then every fd of the process but those of
+// the sockets found so far (and looks at the whole table again for next time).
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
 const located = new WeakMap<object, { fd: number; inode: number }>();
 const foundFds = new Set<number>();
 const freedFds = new Set<number>();
 let highestFd = -1;
-// How many numbers past the highest found are asked first.
+// The numbers free at the last look at the whole table, ascending (holes under its highest).
+let holes: number[] = [];
+// How many of each kind of likely number are asked first.
 const AHEAD = 16;
+const HOLES_ASKED = 16;
 const FREED_ASKED = 64;
 const FREED_KEPT = 256;
 
@@ -112,6 +116,9 @@ function hiddenFd(target: Target): number {
   }
   if (local === undefined || localPort === undefined) return HIDDEN;
   const likely: number[] = [...freedFds].sort((a, b) => a - b).slice(0, FREED_ASKED);
+  for (let i = 0, asked = 0; i < holes.length && asked < HOLES_ASKED; i++) {
+    if (!foundFds.has(holes[i]) && !freedFds.has(holes[i])) likely.push(holes[i]), asked++;
+  }
   for (let fd = highestFd + 1; fd <= highestFd + AHEAD; fd++) likely.push(fd);
   const found = findSocketFd(local, localPort, remote, remotePort, Int32Array.from(likely), null) ?? searchAll(local, localPort, remote, remotePort);
   if (found === null) return HIDDEN;
@@ -131,10 +138,19 @@ function hiddenFd(target: Target): number {
 const NOTHING = new Int32Array(0);
 
 // Every fd of the process but those of the sockets found so far; then, in
-// case one of those numbers was closed and reused for this socket since, every fd.
+// case one of those numbers was closed and reused for this socket since, every
+// fd. The numbers free now are where the next sockets will go.
 function searchAll(local: string, localPort: number, remote: string | null, remotePort: number): { fd: number; inode: number } | null {
   const skip = Int32Array.from([...foundFds].sort((a, b) => a - b));
-  return findSocketFd(local, localPort, remote, remotePort, NOTHING, skip) ?? (skip.length > 0 ? findSocketFd(local, localPort, remote, remotePort, NOTHING, NOTHING) : null);
+  const found = findSocketFd(local, localPort, remote, remotePort, NOTHING, skip) ?? (skip.length > 0 ? findSocketFd(local, localPort, remote, remotePort, NOTHING, NOTHING) : null);
+  const open = listProcessFds(process.pid);
+  // The listing's own directory took the lowest free number and gave it back:
+  // the last of the unbroken run from 0, the first place the next socket goes.
+  let run = 0;
+  while (run < open.length && open[run] === run) run++;
+  holes = run > 0 ? [run - 1] : [];
+  for (let i = run, fd = run; i < open.length; i++, fd++) for (; fd < open[i]; fd++) holes.push(fd);
+  return found;
 }
 
 /**
