@@ -99,6 +99,9 @@ function watchedDestroy(this: Socket, error: Error | null, callback: (error?: Er
       peerClosedFirst = (this as Readable)._readableState?.ended === true || (error == null && peerClosedUnread(this));
     }
     if (error != null || peerClosedFirst) reporter(this, error, peerClosedFirst);
+    // A socket may connect again after 'close': its next connection starts unmarked.
+    endedHere.delete(this);
+    endedAfterPeer.delete(this);
   }
   originalDestroy!.call(this, error, callback);
 }
