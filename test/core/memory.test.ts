@@ -29,14 +29,21 @@ function settledRss(): number {
   return process.memoryUsage.rss();
 }
 
+// A leak grows RSS in every round, by a megabyte per byte it keeps a call; V8
+// sizing its heap up once (it does under CPU contention, its concurrent
+// collector behind) grows one round only. So up to three rounds of a million
+// cycles, and the last must grow by at most 1 MiB.
 it('1,000,000 set+get cycles grow RSS by at most 1 MiB', async () => {
   const { client } = await connectedPair();
   cycles(client, 500_000); // warm up: JIT tiers and heap sizing settle first
-  const before = settledRss();
-  const checksum = cycles(client, 1_000_000);
-  const after = settledRss();
-  const growth = after - before;
-  console.log(`[memory] RSS before ${(before / 2 ** 20).toFixed(2)} MiB, after 1e6 cycles ${(after / 2 ** 20).toFixed(2)} MiB, growth ${(growth / 1024).toFixed(0)} KiB`);
-  expect(checksum).toBe((3 + 5 + 7) * 333_333 + 3);
-  expect(growth).toBeLessThanOrEqual(2 ** 20);
+  const growths: number[] = [];
+  for (let round = 0; round < 3 && (growths.length === 0 || growths.at(-1)! > 2 ** 20); round++) {
+    const before = settledRss();
+    const checksum = cycles(client, 1_000_000);
+    const after = settledRss();
+    growths.push(after - before);
+    console.log(`[memory] round ${round + 1}: RSS before ${(before / 2 ** 20).toFixed(2)} MiB, after 1e6 cycles ${(after / 2 ** 20).toFixed(2)} MiB, growth ${((after - before) / 1024).toFixed(0)} KiB`);
+    expect(checksum).toBe((3 + 5 + 7) * 333_333 + 3);
+  }
+  expect(growths.at(-1)).toBeLessThanOrEqual(2 ** 20);
 }, 120_000);
