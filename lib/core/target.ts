@@ -83,7 +83,8 @@ export function resolveFd(target: unknown): number {
 // before, the numbers that were free at the last look at the whole table,
 // then the few past the highest), then every fd of the process but those of
 // the sockets found so far (and looks at the whole table again for next time).
-const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
+/** Whether this runtime is Deno (its node:net handles hide the descriptor). */
+export const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
 const located = new WeakMap<object, { fd: number; inode: number }>();
 const foundFds = new Set<number>();
 const freedFds = new Set<number>();

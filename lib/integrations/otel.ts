@@ -38,8 +38,8 @@ interface OpenTelemetryApi {
   metrics: { getMeterProvider(): MeterProvider };
 }
 
-export const ENDED = 'tcp_keepalive.connection.ended';
-export const SILENCE = 'tcp_keepalive.connection.silence';
+const ENDED = 'tcp_keepalive.connection.ended';
+const SILENCE = 'tcp_keepalive.connection.silence';
 // Seconds: from a pool's second to a database's eight hours.
 const BUCKETS = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 28800];
 

@@ -98,6 +98,7 @@ export function setPreloadPolicy(next: Policy): void {
 
 function install(): void {
   // Deno publishes node:net's channels, but its fetch is its own (not undici): said once, not left to be found out.
+  // (Checked here rather than through lib/core/target.ts, which would bring the addon into the start-up bundle.)
   if (typeof (globalThis as { Deno?: unknown }).Deno === 'object') {
     process.emitWarning("tcp-keepalive/register: under Deno, Deno's fetch is its own, not undici: its connections are out of this preload's reach (node:net, node:http, node:https and node:tls connections are reached)", {
       code: 'TCP_KEEPALIVE_PRELOAD',

@@ -1,6 +1,7 @@
 // What this platform can do, so a program can decide before it calls.
 import { coreSetsIntervalAndCount } from '../core/fallback.js';
 import { addonLoaded } from '../core/native.js';
+import { IS_DENO } from '../core/target.js';
 
 export interface OptionSupport {
   enabled: boolean;
@@ -52,5 +53,5 @@ export const capabilities: Readonly<Capabilities> = Object.freeze({
   tcpInfo: addonLoaded,
   inspectProcess: addonLoaded && process.platform === 'linux',
   sticky: true,
-  descriptor: !addonLoaded ? 'none' : typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'by-address' : 'handle',
+  descriptor: !addonLoaded ? 'none' : IS_DENO ? 'by-address' : 'handle',
 });
