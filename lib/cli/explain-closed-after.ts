@@ -6,7 +6,7 @@ import { formatDuration } from './format.js';
 import { EXIT, UsageError, option, type Values } from './usage.js';
 
 /** Each library's knob for closing idle pooled connections, at `ms`. */
-export function poolSettings(ms: number): Array<{ library: string; setting: string }> {
+function poolSettings(ms: number): Array<{ library: string; setting: string }> {
   const n = ms.toLocaleString('en-US').replace(/,/g, '_');
   return [
     { library: 'undici, fetch', setting: `new Agent({ keepAliveTimeout: ${n} }) as the dispatcher (undici also follows a server's Keep-Alive: timeout=N)` },

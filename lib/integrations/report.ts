@@ -123,7 +123,7 @@ function knobOf(lost: ConnectionLost): string | undefined {
 }
 
 /** The pattern per destination, at exit: one line each, most frequent first. */
-export function summaryText(summary: LossPattern[]): string {
+function summaryText(summary: LossPattern[]): string {
   const lines = summary.map((pattern) => {
     const { min, median, max } = pattern.silence;
     const spread = min === max ? seconds(median) : `${seconds(median)} (${seconds(min)} to ${seconds(max)})`;
