@@ -271,15 +271,22 @@ export function readTcpInfo(fd: number): TcpInfo {
 }
 
 /**
- * Whether the peer's FIN has reached the socket behind fd and this side has
- * not closed (tcpi_state CLOSE_WAIT): the peer closed first, whatever Node
- * has read so far. One getsockopt(TCP_INFO); false where it cannot be read.
+ * What tells who is ending the connection behind fd, now (one
+ * getsockopt(TCP_INFO), into the shared slots: nothing allocated): whether
+ * the peer's FIN has arrived and this side has not closed (CLOSE_WAIT),
+ * whatever Node has read so far; and whether the peer spoke last, within
+ * `withinMs`, after this side had been silent at least that long. False for
+ * both where it cannot be read.
  */
-export function peerFinPending(fd: number): boolean {
+export function peerEnding(fd: number, withinMs: number): boolean {
   slots[FD] = fd;
   if (slots.length === 0 || infoSlots.length === 0) return false;
   addon.info();
-  return slots[RESULT] === 0 && stateNames[infoSlots[F.state]] === 'CLOSE_WAIT';
+  if (slots[RESULT] !== 0) return false;
+  if (stateNames[infoSlots[F.state]] === 'CLOSE_WAIT') return true;
+  const sent = infoSlots[F.lastDataSentMs] >>> 0;
+  const received = infoSlots[F.lastDataRecvMs] >>> 0;
+  return sent >= withinMs && received < withinMs && received < sent;
 }
 
 /**

@@ -11,11 +11,11 @@
 // the peer had closed first, from Node's state or, where Node has not read
 // the peer's FIN yet, the kernel's (one getsockopt: a client that hangs up
 // on a server's goodbye message, as pg does on PgBouncer's, reads it before
-// the FIN), kept in a WeakSet; and at _destroy whether there was an error or
-// the peer's close.
+// the FIN, which may not even have arrived), kept in a WeakSet; and at
+// _destroy whether there was an error or the peer's close.
 import diagnostics from 'node:diagnostics_channel';
 import { Server, Socket } from 'node:net';
-import { peerFinPending } from './native.js';
+import { peerEnding } from './native.js';
 import { replaceSocketMethod } from './socket-prototype.js';
 import { innermostSocket } from './target.js';
 
@@ -44,10 +44,17 @@ const endedHere = new WeakSet<object>();
 const endedAfterPeer = new WeakSet<object>();
 type Readable = { _readableState?: { ended?: boolean }; _handle?: { fd?: number } | null };
 
-// The kernel's word, for a socket Node has not seen end: has the peer's FIN arrived?
+/** At least this long without data from this side before a peer's close counts as its own, not the end of an exchange. */
+export const IDLE_CLOSE_MS = 1000;
+
+// The kernel's word, for a socket Node has not seen end: is the peer the one
+// ending it? Its FIN is there (CLOSE_WAIT); or it spoke, unprompted, after
+// this side had been silent a second, and this side is hanging up on that: a
+// goodbye message whose FIN may still be on its way (PgBouncer and
+// PostgreSQL say why before they close; a busy peer's FIN can lag its words).
 function peerClosedUnread(socket: Socket): boolean {
   const fd = (socket as Readable)._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 && peerFinPending(fd);
+  return typeof fd === 'number' && fd >= 0 && peerEnding(fd, IDLE_CLOSE_MS);
 }
 
 /** The set paths call this after a set while the channel has subscribers. */

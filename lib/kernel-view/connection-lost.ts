@@ -44,14 +44,13 @@ import type { Socket } from 'node:net';
 import { invalidArgType, invalidArgValue } from '../core/errors.js';
 import { readSnapshot, readTcpInfo, type KeepAliveState, type Snapshot, type TcpInfo } from '../core/native.js';
 import { knownFd } from '../core/target.js';
-import { connectionLostChannel, installDestroyHook, setLossReporter, wasConfigured } from '../core/watch.js';
+import { IDLE_CLOSE_MS, connectionLostChannel, installDestroyHook, setLossReporter, wasConfigured } from '../core/watch.js';
 import { detectionTime } from './detection-time.js';
 
 /** What ended a connection, by the kernel's rules; 'closed-by-peer': the peer ended it on its own while it was idle. */
 export type LossCause = 'keepalive' | 'user-timeout' | 'retransmissions' | 'reset' | 'closed-by-peer';
 
-/** At least this long without data either way before a peer's close counts as an idle close (not the end of an exchange). */
-export const IDLE_CLOSE_MS = 1000;
+export { IDLE_CLOSE_MS };
 // A peer's close without an error is classified without the settings.
 const NO_SETTINGS = { enabled: false, userTimeout: 0 };
 

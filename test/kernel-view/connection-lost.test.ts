@@ -133,6 +133,23 @@ describe('a peer that closes an idle connection itself (closed-by-peer)', () => 
     expect(seen).toHaveLength(1);
   });
 
+  it("a goodbye message after this side's silence, hung up on before the peer's FIN arrives (pg on PgBouncer's): closed-by-peer", async () => {
+    const seen = collect();
+    const { client, peer } = await connectedPair();
+    setKeepAlive(client, SETTINGS);
+    await roundTrip(client, peer);
+    await idleFor(client, IDLE_MS);
+    // The client hangs up on the peer's words; the peer's own FIN comes only after the client's.
+    client.once('data', () => client.end());
+    peer.once('end', () => peer.end());
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    peer.write('FATAL: client_idle_timeout');
+    await closed;
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ socket: client, cause: 'closed-by-peer', raced: false, error: null });
+    expect(seen[0].silentFor).toBeGreaterThanOrEqual(IDLE_MS);
+  });
+
   it('with a reset nothing prompted: closed-by-peer with the error; a reset in reply to data after the silence stays a reset', async () => {
     const seen = collect();
     const { client, peer } = await connectedPair();
