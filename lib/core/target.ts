@@ -54,9 +54,9 @@ export function resolveFd(target: unknown): number {
     if (handle != null) {
       checkTcp(handle, target);
       if (target.connecting) return PENDING;
-      if (handle.fd === undefined && IS_DENO) return hiddenFd(target);
-      const fd = handle.fd ?? -1;
-      return fd >= 0 ? fd : closed();
+      const fd = handle.fd;
+      if (fd !== undefined) return fd >= 0 ? fd : closed();
+      return IS_DENO ? hiddenFd(target) : closed();
     }
     // Node drops the handle when it destroys a socket, and when it sends the
     // handle to another process (child.send('socket', s)); only a socket that
