@@ -221,7 +221,8 @@ async function holder(command: string, args: string[]): Promise<{ pid: number; l
 async function manySockets(count: number): Promise<{ child: ChildProcess; pid: number; sockets: number }> {
   const child = spawn(process.execPath, [join(__dirname, '..', 'fixtures', 'many-sockets.cjs'), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
   onTestFinished(() => void child.kill('SIGKILL'));
-  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const ended = once(child, 'exit').then(([code, signal]) => Promise.reject(new Error(`many-sockets.cjs ended (${code ?? signal}) before its sockets were ready`)));
+  const [line] = (await step('many-sockets.cjs ready', Promise.race([once(createInterface({ input: child.stdout! }), 'line'), ended]), () => '')) as [string];
   return { child, pid: child.pid!, sockets: (JSON.parse(line) as { sockets: number }).sockets };
 }
 
@@ -230,6 +231,19 @@ function busyCpus(count: number): void {
   for (let i = 0; i < count; i++) {
     const busy = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
     onTestFinished(() => void busy.kill('SIGKILL'));
+  }
+}
+
+/** `promise`, or a failure naming the step that did not come within 15 s and what the command said. */
+async function step<T>(what: string, promise: Promise<T>, said: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within 15 s; ${said()}`)), 15_000);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -382,20 +396,23 @@ describe.skipIf(skip)('tcp-keepalive inspect <pid>', () => {
     let stdout = '';
     let stderr = '';
     let reading = false;
+    const said = () => `stdout ${stdout.length} chars, stderr: ${JSON.stringify(stderr)}`;
     command.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const closed = once(command, 'close') as Promise<[number | null, string | null]>;
     // Its first rows are out; then nothing more is read until the target is gone.
-    await new Promise<void>((resolve) =>
+    const firstRows = new Promise<void>((resolve) =>
       command.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
         stdout += chunk;
         if (!reading) command.stdout!.pause();
         resolve();
       }),
     );
+    await step('the first rows', Promise.race([firstRows, closed.then(([code]) => Promise.reject(new Error(`the command ended (${code}) before any row: ${said()}`)))]), said);
     target.child.kill('SIGKILL');
-    await once(target.child, 'exit'); // reaped: gone, not a zombie
+    if (target.child.exitCode === null && target.child.signalCode === null) await step('the target reaped', once(target.child, 'exit'), said); // gone, not a zombie
     reading = true;
     command.stdout!.resume();
-    const [code] = (await once(command, 'close')) as [number];
+    const [code] = await step('the command ending', closed, said);
     const parsed = JSON.parse(stdout) as { sockets: unknown[]; error?: { code: string } };
     console.log(`[cli] the target exited part way: ${parsed.sockets.length} of ~4000 sockets written, then ${JSON.stringify(parsed.error)}`);
     expect(parsed.error).toMatchObject({ code: 'ESRCH' });
