@@ -4,6 +4,7 @@
 import { Socket, type Server } from 'node:net';
 import { applyToTarget } from './apply.js';
 import { socketError, unsupported } from './errors.js';
+import { setWithNode } from './fallback.js';
 import { addonLoaded, readOptions, setOptions, type KeepAliveState } from './native.js';
 import { pinsExist } from './sticky.js';
 import { connectionLostChannel, noteConfigured } from './watch.js';
@@ -26,8 +27,10 @@ export function setKeepAlive<T extends Socket | Server>(target: T, options: Keep
   // The common case in one straight line: a connected socket, no pins.
   if (addonLoaded && values.sticky === -1 && !pinsExist() && target instanceof Socket) {
     const fd = resolveFd(target);
-    if (fd >= 0) {
-      setOptions(fd, values);
+    if (fd !== PENDING) {
+      // A hidden descriptor not found (Deno): the runtime's own call, not a second search.
+      if (fd === HIDDEN) setWithNode(target, values);
+      else setOptions(fd, values);
       // Watched for a lost connection only while something listens.
       if (connectionLostChannel.hasSubscribers) noteConfigured(target);
       return target;

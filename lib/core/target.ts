@@ -67,8 +67,9 @@ export function resolveFd(target: unknown): number {
     const handle = (target as unknown as { _handle: Handle | null })._handle;
     if (handle == null) notRunning();
     checkTcp(handle, target);
-    if (handle.fd === undefined && IS_DENO) return hiddenFd(target);
-    return handle.fd ?? closed();
+    const fd = handle.fd;
+    if (fd !== undefined) return fd;
+    return IS_DENO ? hiddenFd(target) : closed();
   }
   throw notATarget(target);
 }
